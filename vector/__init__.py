@@ -1,0 +1,1 @@
+"""vector: a FAISS-compatible index API on cuVS (GPU) and faiss-cpu (CPU)."""
