@@ -143,9 +143,13 @@ def _probe_gpu_once() -> GPUProbe:
         return GPUProbe(False, reason=f"the NVIDIA driver is broken: {type(exc).__name__}: {exc}")
 
 
-@functools.cache
 def has_module(name: str) -> bool:
     """Whether ``name`` can be imported, found without importing it (cached)."""
+    return _has_module_cached(name)
+
+
+@functools.cache
+def _has_module_cached(name: str) -> bool:
     try:
         return importlib.util.find_spec(name) is not None
     except (ImportError, ValueError):
@@ -237,6 +241,6 @@ def _config_for(key: tuple[tuple[str, str], ...]) -> _config.Config:
 def clear_caches() -> None:
     """Forget every cached answer (for tests, and after installing GPU packages at run time)."""
     _probe_gpu_once.cache_clear()
-    has_module.cache_clear()
+    _has_module_cached.cache_clear()
     _resolve_cached.cache_clear()
     _config_for.cache_clear()

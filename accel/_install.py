@@ -1,0 +1,157 @@
+"""accel.install() / uninstall(): decide per library, switch the GPU engines on, say why not."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from dataclasses import dataclass
+
+from accel import _device
+from accel._device import Device, GPUUnavailableError
+from accel._report import RECORDER, LibraryStatus
+
+# Errors that mean "this GPU stack cannot start here" (a broken CUDA install, a driver/runtime
+# mismatch, a missing shared library); CUDA Python's and RMM's errors derive from RuntimeError.
+_START_FAILURES = (ImportError, OSError, RuntimeError, MemoryError)
+
+
+@dataclass(slots=True)
+class _State:
+    installed: bool = False
+    pandas_on_gpu: bool = False
+    notice_shown: bool = False
+
+
+_STATE = _State()
+_LOCK = threading.RLock()
+
+
+class AccelInstallError(RuntimeError):
+    """accel could not accelerate what strict mode requires; the message says what to do."""
+
+
+def _notice(message: str, quiet: bool) -> None:
+    # One short line at most per process: users without a GPU must not get a warning storm.
+    if quiet or _STATE.notice_shown:
+        return
+    _STATE.notice_shown = True
+    print(f"accel: {message}", file=sys.stderr)
+
+
+def install(
+    *, device: str | Device | None = None, strict: bool | None = None, quiet: bool | None = None
+) -> None:
+    """Run pandas on cuDF (cudf.pandas) and scikit-learn on cuML (cuml.accel) where a GPU is usable.
+
+    Parameters
+    ----------
+    device
+        ``"auto"`` (default, from ``ACCEL_DEVICE``), ``"gpu"`` or ``"cpu"``. ``"gpu"`` raises
+        :class:`accel.GPUUnavailableError` when no GPU or no cuDF is there.
+    strict
+        Any CPU fallback becomes an error (default from ``ACCEL_STRICT``). With no GPU, strict
+        mode also refuses to run at all unless the CPU was asked for explicitly.
+    quiet
+        Suppress the one-line notice (default from ``ACCEL_QUIET``).
+
+    Without a GPU nothing is patched: pandas and scikit-learn are exactly the libraries the
+    user installed, so the cost is this function's few microseconds.
+    """
+    config = _device.current_config()
+    strict = config.strict if strict is None else strict
+    quiet = config.quiet if quiet is None else quiet
+    with _LOCK:
+        RECORDER.strict = strict
+        if _STATE.installed:
+            return
+        resolution = _device.resolve(device, needs=("cudf",))
+        if strict and resolution.device is not Device.GPU and resolution.requested != "cpu":
+            raise GPUUnavailableError(
+                f"strict mode is on but pandas would run on the CPU: {resolution.reason}. "
+                "Unset ACCEL_STRICT, or set ACCEL_DEVICE=cpu to run on the CPU on purpose."
+            )
+        _STATE.installed = True
+        if resolution.device is Device.GPU:
+            _install_gpu(config.rmm_mode, strict, quiet)
+        else:
+            reason = resolution.reason
+            if resolution.device is Device.SIMULATED:
+                reason = "the simulated device has no pandas engine; pandas runs as installed"
+            for library in ("pandas", "scikit-learn"):
+                RECORDER.set_library(LibraryStatus(library, "cpu", library, reason))
+            if resolution.requested == "auto":
+                _notice(f"{reason}; pandas and scikit-learn run unchanged on the CPU", quiet)
+
+
+def _install_gpu(rmm_mode: str, strict: bool, quiet: bool) -> None:
+    pandas_status = _enable_pandas(rmm_mode, strict, quiet)
+    RECORDER.set_library(pandas_status)
+    if not _device.has_module("cuml"):
+        RECORDER.set_library(
+            LibraryStatus("scikit-learn", "cpu", "scikit-learn", "cuML not installed")
+        )
+        return
+    try:
+        from accel import _gpu
+
+        _gpu.enable_sklearn()
+    except _START_FAILURES as exc:
+        if strict:
+            raise
+        why = f"cuML could not start ({type(exc).__name__}: {exc})"
+        RECORDER.set_library(LibraryStatus("scikit-learn", "cpu", "scikit-learn", why))
+        _notice(f"{why}; scikit-learn runs on the CPU", quiet)
+    else:
+        RECORDER.set_library(
+            LibraryStatus("scikit-learn", "gpu", "cuml.accel", "GPU found, cuML installed")
+        )
+
+
+def _enable_pandas(rmm_mode: str, strict: bool, quiet: bool) -> LibraryStatus:
+    if "pandas" in sys.modules and not _is_proxy_module(sys.modules["pandas"]):
+        why = (
+            "pandas was imported before accel.install(), so it stays on the CPU in this "
+            "process; put `import accel.auto` first or run `python -m accel script.py`"
+        )
+        if strict:
+            raise AccelInstallError(why)
+        _notice(why, quiet)
+        return LibraryStatus("pandas", "cpu", "pandas", why)
+    try:
+        from accel import _gpu
+
+        _gpu.enable_pandas(rmm_mode, strict, RECORDER)
+    except _START_FAILURES as exc:
+        if strict:
+            raise
+        why = f"cuDF could not start ({type(exc).__name__}: {str(exc)[:160]})"
+        _notice(f"{why}; pandas runs on the CPU", quiet)
+        return LibraryStatus("pandas", "cpu", "pandas", why)
+    _STATE.pandas_on_gpu = True
+    return LibraryStatus("pandas", "gpu", "cudf.pandas", f"memory resource: {rmm_mode}")
+
+
+def _is_proxy_module(module: object) -> bool:
+    return type(module).__module__.startswith("cudf.")
+
+
+def uninstall() -> None:
+    """Undo :func:`install`: stop counting, and let modules imported from now on get plain pandas.
+
+    Objects created while accel was on keep working; cudf.pandas cannot turn existing proxies
+    back into pandas objects. scikit-learn stays as cuml.accel left it (cuML has no uninstall).
+    """
+    with _LOCK:
+        if _STATE.pandas_on_gpu:
+            from accel import _gpu
+
+            _gpu.disable_pandas()
+        _STATE.installed = False
+        _STATE.pandas_on_gpu = False
+        RECORDER.strict = False
+        RECORDER.forget_libraries()
+
+
+def is_installed() -> bool:
+    """Whether :func:`install` is in effect in this process."""
+    return _STATE.installed

@@ -1,0 +1,170 @@
+"""accel.install()/uninstall()/import accel.auto, each in a fresh interpreter."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+FAKE_GPU = """
+from accel import _device
+_device.probe_gpu = lambda: _device.GPUProbe(True, 1, ("Fake GPU",), "13.0")
+_real_has_module = _device.has_module
+_device.has_module = lambda name: name in {extra} or _real_has_module(name)
+"""
+
+
+def _status(code: str, run_python, env: dict[str, str] | None = None):
+    proc = run_python(textwrap.dedent(code), env=env)
+    return proc
+
+
+def test_auto_without_gpu_is_a_silent_pass_through(run_python) -> None:
+    proc = run_python(
+        textwrap.dedent(
+            """
+            import accel.auto
+            import accel, json
+            import pandas as pd
+            import pandas.core.frame, pandas.core.reshape.merge
+            assert accel.is_installed()
+            # nothing is patched: the objects are pandas' own
+            assert pd.DataFrame is pandas.core.frame.DataFrame
+            assert pd.merge is pandas.core.reshape.merge.merge
+            df = pd.DataFrame({"k": [1, 2, 1], "v": [1.0, 2.0, 3.0]})
+            assert df.groupby("k").v.sum().to_dict() == {1: 4.0, 2: 2.0}
+            print(accel.report().to_json())
+            """
+        )
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["libraries"]["pandas"]["device"] == "cpu"
+    assert "libcuda" in report["libraries"]["pandas"]["reason"]
+    assert report["calls"] == []
+    # one short notice, no warning storm
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("accel: ")
+    assert "run unchanged on the CPU" in lines[0]
+
+
+def test_quiet_suppresses_the_notice(run_python) -> None:
+    proc = run_python("import accel.auto", env={"ACCEL_QUIET": "1"})
+    assert proc.returncode == 0
+    assert proc.stderr == ""
+
+
+def test_explicit_cpu_prints_nothing(run_python) -> None:
+    proc = run_python("import accel; accel.install(device='cpu')")
+    assert proc.returncode == 0
+    assert proc.stderr == ""
+
+
+def test_install_is_idempotent_and_uninstall_resets(run_python) -> None:
+    proc = run_python(
+        textwrap.dedent(
+            """
+            import accel
+            accel.install(quiet=True); accel.install(quiet=True)
+            assert accel.is_installed()
+            assert set(accel.report().libraries) == {"pandas", "scikit-learn"}
+            accel.uninstall()
+            assert not accel.is_installed()
+            assert accel.report().libraries == {}
+            accel.install(quiet=True)
+            assert accel.is_installed()
+            print("ok")
+            """
+        )
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"
+
+
+def test_gpu_asked_without_gpu_is_a_clear_error(run_python) -> None:
+    proc = run_python("import accel.auto", env={"ACCEL_DEVICE": "gpu"})
+    assert proc.returncode != 0
+    assert (
+        "GPUUnavailableError: ACCEL_DEVICE=gpu was asked for, but no NVIDIA driver" in proc.stderr
+    )
+
+
+def test_strict_without_gpu_refuses_unless_cpu_was_chosen(run_python) -> None:
+    proc = run_python("import accel.auto", env={"ACCEL_STRICT": "1"})
+    assert proc.returncode != 0
+    assert "strict mode is on but pandas would run on the CPU" in proc.stderr
+    proc = run_python("import accel.auto", env={"ACCEL_STRICT": "1", "ACCEL_DEVICE": "cpu"})
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_unknown_device_value_warns_once_and_runs_on_cpu(run_python) -> None:
+    proc = run_python(
+        "import accel.auto, accel; print(accel.report().libraries['pandas'].device)",
+        env={"ACCEL_DEVICE": "gpuu"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "cpu"
+    assert proc.stderr.count("ACCEL_DEVICE='gpuu' is not one of") == 1
+
+
+def test_cudf_that_cannot_start_falls_back_with_reason(run_python) -> None:
+    # A GPU is "found" and cuDF "installed", but importing it fails (as with a broken CUDA
+    # install): pandas must keep working on the CPU with the reason in the report.
+    code = FAKE_GPU.format(extra={"cudf"}) + textwrap.dedent(
+        """
+        import accel
+        accel.install()
+        import pandas as pd
+        assert pd.Series([1, 2]).sum() == 3
+        st = accel.report().libraries["pandas"]
+        print(st.device, "|", st.reason)
+        """
+    )
+    proc = run_python(code)
+    assert proc.returncode == 0, proc.stderr
+    device, reason = proc.stdout.strip().split(" | ")
+    assert device == "cpu"
+    assert reason.startswith("cuDF could not start (ModuleNotFoundError")
+    assert "pandas runs on the CPU" in proc.stderr
+
+
+def test_cudf_that_cannot_start_is_an_error_in_strict_mode(run_python) -> None:
+    code = FAKE_GPU.format(extra={"cudf"}) + "import accel; accel.install(strict=True)"
+    proc = run_python(code)
+    assert proc.returncode != 0
+    assert "ModuleNotFoundError" in proc.stderr
+
+
+def test_pandas_imported_first_is_refused_clearly_on_gpu(run_python) -> None:
+    code = FAKE_GPU.format(extra={"cudf"}) + textwrap.dedent(
+        """
+        import pandas
+        import accel
+        accel.install()
+        print(accel.report().libraries["pandas"].reason)
+        try:
+            accel.uninstall(); accel.install(strict=True)
+        except accel.AccelInstallError as exc:
+            print("strict:", exc)
+        """
+    )
+    proc = run_python(code)
+    assert proc.returncode == 0, proc.stderr
+    assert "pandas was imported before accel.install()" in proc.stdout
+    assert "strict: pandas was imported before" in proc.stdout
+    assert proc.stderr.count("import accel.auto") == 1
+
+
+def test_sklearn_without_cuml_says_so_on_gpu(run_python) -> None:
+    code = FAKE_GPU.format(extra=set()) + textwrap.dedent(
+        """
+        import accel
+        accel.install(device="auto", quiet=True)
+        libs = accel.report().libraries
+        print(libs["pandas"].device, libs["pandas"].reason, "|", libs["scikit-learn"].reason)
+        """
+    )
+    proc = run_python(code)
+    assert proc.returncode == 0, proc.stderr
+    # cuDF is really absent here, so the resolver keeps pandas on the CPU and says why.
+    assert proc.stdout.strip() == "cpu cuDF not installed | cuDF not installed"
