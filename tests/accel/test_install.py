@@ -5,12 +5,21 @@ from __future__ import annotations
 import json
 import textwrap
 
+# A machine with a GPU: modules in `present` count as installed, those in `absent` as not, and
+# those in `broken` fail on import (None in sys.modules), as a broken CUDA install does.
 FAKE_GPU = """
+import sys
 from accel import _device
 _device.probe_gpu = lambda: _device.GPUProbe(True, 1, ("Fake GPU",), "13.0")
 _real_has_module = _device.has_module
-_device.has_module = lambda name: name in {extra} or _real_has_module(name)
+_device.has_module = lambda name: name in {present} or (name not in {absent} and _real_has_module(name))
+for _name in {broken}:
+    sys.modules[_name] = None
 """
+
+
+def fake_gpu(present=(), absent=(), broken=()) -> str:
+    return FAKE_GPU.format(present=set(present), absent=set(absent), broken=list(broken))
 
 
 def _status(code: str, run_python, env: dict[str, str] | None = None):
@@ -110,7 +119,7 @@ def test_unknown_device_value_warns_once_and_runs_on_cpu(run_python) -> None:
 def test_cudf_that_cannot_start_falls_back_with_reason(run_python) -> None:
     # A GPU is "found" and cuDF "installed", but importing it fails (as with a broken CUDA
     # install): pandas must keep working on the CPU with the reason in the report.
-    code = FAKE_GPU.format(extra={"cudf"}) + textwrap.dedent(
+    code = fake_gpu(present={"cudf"}, broken={"cudf"}) + textwrap.dedent(
         """
         import accel
         accel.install()
@@ -129,14 +138,14 @@ def test_cudf_that_cannot_start_falls_back_with_reason(run_python) -> None:
 
 
 def test_cudf_that_cannot_start_is_an_error_in_strict_mode(run_python) -> None:
-    code = FAKE_GPU.format(extra={"cudf"}) + "import accel; accel.install(strict=True)"
+    code = fake_gpu(present={"cudf"}, broken={"cudf"}) + "import accel; accel.install(strict=True)"
     proc = run_python(code)
     assert proc.returncode != 0
     assert "ModuleNotFoundError" in proc.stderr
 
 
 def test_pandas_imported_first_is_refused_clearly_on_gpu(run_python) -> None:
-    code = FAKE_GPU.format(extra={"cudf"}) + textwrap.dedent(
+    code = fake_gpu(present={"cudf"}) + textwrap.dedent(
         """
         import pandas
         import accel
@@ -156,7 +165,7 @@ def test_pandas_imported_first_is_refused_clearly_on_gpu(run_python) -> None:
 
 
 def test_sklearn_without_cuml_says_so_on_gpu(run_python) -> None:
-    code = FAKE_GPU.format(extra=set()) + textwrap.dedent(
+    code = fake_gpu(absent={"cudf", "cuml"}) + textwrap.dedent(
         """
         import accel
         accel.install(device="auto", quiet=True)
@@ -166,5 +175,5 @@ def test_sklearn_without_cuml_says_so_on_gpu(run_python) -> None:
     )
     proc = run_python(code)
     assert proc.returncode == 0, proc.stderr
-    # cuDF is really absent here, so the resolver keeps pandas on the CPU and says why.
+    # Without cuDF the resolver keeps pandas on the CPU and says why.
     assert proc.stdout.strip() == "cpu cuDF not installed | cuDF not installed"
