@@ -673,7 +673,10 @@ def wrap_faiss(obj: Any, placement: Placement | None = None) -> Index:
         return obj
     from vector._cpu import faiss
 
-    obj = faiss.downcast_index(obj)
+    owner = obj
+    if type(obj) is faiss.Index:
+        # downcast gives a new proxy that does not own the C++ object: keep the owner alive
+        obj = faiss.downcast_index(obj)
     cls = _WRAPPERS.get(type(obj).__name__)
     if cls is None:
         cls = IndexIVF if isinstance(obj, faiss.IndexIVF) else Index
@@ -681,10 +684,12 @@ def wrap_faiss(obj: Any, placement: Placement | None = None) -> Index:
             cls = IndexHNSW
     wrapper = object.__new__(cls)
     wrapper._setup(obj, None, placement or Placement("cpu", "a faiss-cpu index"))
+    if owner is not obj:
+        wrapper._refs.append(owner)
     if isinstance(wrapper, IndexIDMap):
-        wrapper._refs.append(wrap_faiss(obj.index, wrapper._placement))
+        wrapper._refs.insert(0, wrap_faiss(obj.index, wrapper._placement))
     elif isinstance(wrapper, IndexIVF):
-        wrapper._refs.append(wrap_faiss(obj.quantizer, wrapper._placement))
+        wrapper._refs.insert(0, wrap_faiss(obj.quantizer, wrapper._placement))
     return wrapper
 
 

@@ -24,7 +24,7 @@ __all__ = [
 
 # Same values as faiss/index_io.h.
 IO_FLAG_READ_ONLY = 2
-IO_FLAG_MMAP = 2 | 4 | 8 | 16  # IO_FLAG_MMAP_IFC in faiss 1.15 (a superset of the old 1|2)
+IO_FLAG_MMAP = 1684996104  # 'mmap' fourcc-style flag value, as faiss 1.15 defines it
 
 
 class IndexReadError(RuntimeError):

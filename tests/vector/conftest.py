@@ -1,0 +1,36 @@
+"""Fixtures for the vector tests: devices, seeded data, and faiss-cpu as the oracle."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vector._cpu import faiss as real_faiss
+
+
+@pytest.fixture(params=["cpu", "simulated", pytest.param("gpu", marks=pytest.mark.gpu)])
+def device(request: pytest.FixtureRequest) -> str:
+    """Where an index under test runs: faiss-cpu underneath, the GPU path on the host stand-in,
+    or the GPU path on cuVS (skipped without a GPU)."""
+    return str(request.param)
+
+
+@pytest.fixture
+def oracle():
+    """The real faiss-cpu module: every answer is compared with it."""
+    return real_faiss
+
+
+def make_data(n: int, d: int, seed: int = 0, clusters: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    if not clusters:
+        return rng.standard_normal((n, d)).astype(np.float32)
+    centers = rng.standard_normal((clusters, d)).astype(np.float32) * 4
+    return (centers[rng.integers(0, clusters, n)] + rng.standard_normal((n, d))).astype(
+        np.float32
+    )
+
+
+def recall_at(found: np.ndarray, truth: np.ndarray, k: int) -> float:
+    hits = sum(len(set(f[:k]) & set(t[:k]) - {-1}) for f, t in zip(found, truth, strict=True))
+    return hits / (truth.shape[0] * k)
