@@ -11,6 +11,7 @@ runs so that drift on a shared machine hits both sides, and stores the ratio in 
 from __future__ import annotations
 
 import os
+import pickle
 import statistics
 import subprocess
 import sys
@@ -33,7 +34,9 @@ def _python(*args: str) -> float:
     return time.perf_counter() - start
 
 
-def _alternate(plain: list[str], accelerated: list[str], rounds: int) -> tuple[list[float], list[float]]:
+def _alternate(
+    plain: list[str], accelerated: list[str], rounds: int
+) -> tuple[list[float], list[float]]:
     plain_times, accel_times = [], []
     for _ in range(rounds):
         plain_times.append(_python(*plain))
@@ -65,3 +68,37 @@ def test_pandas_workload_pass_through(benchmark) -> None:
     benchmark.extra_info["plain_median_s"] = round(statistics.median(plain), 4)
     benchmark.extra_info["accel_median_s"] = round(statistics.median(accelerated), 4)
     benchmark.extra_info["ratio_accel_vs_plain"] = round(ratio, 4)
+
+
+def _steps_seconds(out: str, *args: str) -> float:
+    """Run the workload; return the time its steps took (interpreter and CUDA start excluded)."""
+    _python(*args)
+    with open(out, "rb") as fh:
+        return sum(seconds for seconds, _ in pickle.load(fh)["results"].values())
+
+
+_GPU = __import__("accel._device", fromlist=["probe_gpu"]).probe_gpu()
+GPU_ROWS = int(os.environ.get("ACCEL_BENCH_GPU_ROWS", "10000000"))
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not _GPU.available, reason=f"no GPU: {_GPU.reason}")
+@pytest.mark.benchmark(group="accel-gpu")
+def test_workload_on_gpu_vs_pandas_and_bare_cudf_pandas(benchmark) -> None:
+    """Issue 2's GPU goals: >= 20x plain pandas, within 5% of bare ``python -m cudf.pandas``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = str(Path(tmp) / "r.pkl")
+        base = ["-m", "accel._workload", "--rows", str(GPU_ROWS), "--out", out]
+        plain = [_steps_seconds(out, *base) for _ in range(2)]
+        bare = [_steps_seconds(out, "-m", "cudf.pandas", *base) for _ in range(3)]
+        ours = [_steps_seconds(out, *base, "--accelerated") for _ in range(3)]
+        benchmark.pedantic(_python, args=(*base, "--accelerated"), rounds=1, iterations=1)
+    benchmark.extra_info.update(
+        rows=GPU_ROWS,
+        device=", ".join(_GPU.names),
+        plain_median_s=round(statistics.median(plain), 3),
+        bare_cudf_pandas_median_s=round(statistics.median(bare), 3),
+        accel_median_s=round(statistics.median(ours), 3),
+        speedup_vs_pandas=round(statistics.median(plain) / statistics.median(ours), 2),
+        ratio_vs_bare_cudf_pandas=round(statistics.median(ours) / statistics.median(bare), 4),
+    )
