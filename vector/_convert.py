@@ -143,7 +143,7 @@ def to_gpu_path(index: Index, placement: Placement) -> Index:
         return out
     except NotImplementedError as exc:
         fell = _placement.fallback(type(index).__name__, str(exc))
-        index._setup(index._cpu, None, fell)
+        index._set_placement(fell)
         return index
 
 
@@ -151,10 +151,7 @@ def place(index: Index, device: str | None) -> Index:
     """Put a freshly loaded CPU index where the resolver says new indexes go."""
     placement = _placement.resolve(device)
     if not placement.on_gpu_path:
-        index._setup(index._cpu, None, placement)
-        for ref in index._refs:
-            if isinstance(ref, Index) and ref._gpu is None:
-                ref._setup(ref._cpu, None, placement)
+        index._set_placement(placement)
         return index
     return to_gpu_path(index, placement)
 

@@ -119,6 +119,7 @@ class GpuState:
         return _CUVS_METRIC[self.metric]
 
     def describe(self) -> str:
+        self.flush()  # buffered adds decide which engine runs
         names = {
             "bf": "brute force",
             "ivf_flat": "IVF-Flat",

@@ -65,7 +65,7 @@ def index_cpu_to_gpu(res: Any, device: int, index: Any, co: Any = None) -> Index
     clone = wrap_faiss(faiss.clone_index(as_faiss(index)))
     if not placement.on_gpu_path:
         fell = _placement.fallback("index_cpu_to_gpu", placement.reason)
-        clone._setup(clone._cpu, None, fell)
+        clone._set_placement(fell)
         return clone
     return _convert.to_gpu_path(clone, placement)
 

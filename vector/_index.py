@@ -65,6 +65,12 @@ class Index:
         object.__setattr__(self, "_placement", placement)
         object.__setattr__(self, "_refs", [])
 
+    def _set_placement(self, placement: Placement) -> None:
+        object.__setattr__(self, "_placement", placement)
+        for ref in self._refs:
+            if isinstance(ref, Index) and ref._gpu is None and self._gpu is None:
+                ref._set_placement(placement)
+
     def _place(self, device: str | None, make_cpu: Any, make_gpu: Any) -> None:
         """Put a new index on the resolved device; a GPU path that cannot build it falls back."""
         placement = _placement.resolve(device)
