@@ -26,9 +26,7 @@ def make_data(n: int, d: int, seed: int = 0, clusters: int = 0) -> np.ndarray:
     if not clusters:
         return rng.standard_normal((n, d)).astype(np.float32)
     centers = rng.standard_normal((clusters, d)).astype(np.float32) * 4
-    return (centers[rng.integers(0, clusters, n)] + rng.standard_normal((n, d))).astype(
-        np.float32
-    )
+    return (centers[rng.integers(0, clusters, n)] + rng.standard_normal((n, d))).astype(np.float32)
 
 
 def recall_at(found: np.ndarray, truth: np.ndarray, k: int) -> float:

@@ -20,8 +20,10 @@ FLT_MAX = np.finfo(np.float32).max
 def assert_knn_equal(device, ours, theirs, rtol=1e-5):
     d1, i1 = ours
     d2, i2 = theirs
-    assert d1.dtype == np.float32 and i1.dtype == np.int64
-    assert d1.shape == d2.shape and i1.shape == i2.shape
+    assert d1.dtype == np.float32
+    assert i1.dtype == np.int64
+    assert d1.shape == d2.shape
+    assert i1.shape == i2.shape
     if device == "cpu":
         np.testing.assert_array_equal(i1, i2)
         np.testing.assert_array_equal(d1, d2)
@@ -36,19 +38,27 @@ def assert_knn_equal(device, ours, theirs, rtol=1e-5):
 @pytest.mark.parametrize("metric", ["L2", "IP"])
 def test_flat_matches_faiss(device, oracle, metric):
     xb, xq = make_data(500, D, 1), make_data(20, D, 2)
-    ours = vector.IndexFlatL2(D, device=device) if metric == "L2" else vector.IndexFlatIP(D, device=device)
+    ours = (
+        vector.IndexFlatL2(D, device=device)
+        if metric == "L2"
+        else vector.IndexFlatIP(D, device=device)
+    )
     theirs = oracle.IndexFlatL2(D) if metric == "L2" else oracle.IndexFlatIP(D)
     ours.add(xb)
     theirs.add(xb)
     assert ours.ntotal == theirs.ntotal == 500
-    assert ours.is_trained and ours.d == D
+    assert ours.is_trained
+    assert ours.d == D
     assert ours.metric_type == theirs.metric_type
     assert_knn_equal(device, ours.search(xq, 10), theirs.search(xq, 10))
 
 
 def test_generic_flat_with_metric_argument(device, oracle):
     xb = make_data(100, D, 3)
-    ours, theirs = vector.IndexFlat(D, vector.METRIC_INNER_PRODUCT, device=device), oracle.IndexFlat(D, oracle.METRIC_INNER_PRODUCT)
+    ours, theirs = (
+        vector.IndexFlat(D, vector.METRIC_INNER_PRODUCT, device=device),
+        oracle.IndexFlat(D, oracle.METRIC_INNER_PRODUCT),
+    )
     ours.add(xb)
     theirs.add(xb)
     assert_knn_equal(device, ours.search(xb[:5], 3), theirs.search(xb[:5], 3))
@@ -77,7 +87,7 @@ def test_padding_when_k_exceeds_ntotal(device, oracle):
         ours.add(xb)
         theirs.add(xb)
         od, oi = ours.search(xb[:2], 6)
-        td, ti = theirs.search(xb[:2], 6)
+        _td, ti = theirs.search(xb[:2], 6)
         np.testing.assert_array_equal(oi[:, 3:], -1)
         np.testing.assert_array_equal(od[:, 3:], pad)
         np.testing.assert_array_equal(oi, ti)
@@ -231,7 +241,9 @@ def test_ivf_recall_matches_faiss(device, oracle, kind):
     xb, xq = make_data(4000, D, 10, clusters=40), make_data(50, D, 11, clusters=40)
     truth = oracle.knn(xq, xb, 10)[1]
     ours, theirs = _ivf_pair(device, oracle, kind, xb)
-    assert ours.is_trained and ours.nlist == 16 and ours.nprobe == 4
+    assert ours.is_trained
+    assert ours.nlist == 16
+    assert ours.nprobe == 4
     found, expected = ours.search(xq, 10), theirs.search(xq, 10)
     if device == "cpu":
         assert_knn_equal(device, found, expected)
@@ -250,7 +262,7 @@ def test_ivf_remove_and_add_with_ids(device, oracle):
     extra = make_data(5, D, 13)
     ours.add_with_ids(extra, np.arange(5000, 5005))
     theirs.add_with_ids(extra, np.arange(5000, 5005))
-    od, oi = ours.search(extra, 1)
+    _od, oi = ours.search(extra, 1)
     np.testing.assert_array_equal(oi[:, 0], np.arange(5000, 5005))
     found = ours.search(xb, 1)[1][:, 0]
     assert not np.isin(found, gone).any()
@@ -282,9 +294,7 @@ SELECTORS = {
     "range": lambda m: m.IDSelectorRange(10, 60),
     "array": lambda m: m.IDSelectorArray(np.array([3, 5, 99, 150], dtype=np.int64)),
     "batch": lambda m: m.IDSelectorBatch(np.array([3, 5, 99, 150], dtype=np.int64)),
-    "bitmap": lambda m: m.IDSelectorBitmap(
-        np.packbits(np.arange(200) % 3 == 0, bitorder="little")
-    ),
+    "bitmap": lambda m: m.IDSelectorBitmap(np.packbits(np.arange(200) % 3 == 0, bitorder="little")),
     "not": lambda m: m.IDSelectorNot(m.IDSelectorRange(10, 190)),
     "and": lambda m: m.IDSelectorAnd(m.IDSelectorRange(0, 100), m.IDSelectorRange(50, 150)),
     "or": lambda m: m.IDSelectorOr(m.IDSelectorRange(0, 10), m.IDSelectorRange(190, 200)),
@@ -326,7 +336,9 @@ def test_selectors_in_remove_ids(device, oracle, name):
     theirs = oracle.IndexIDMap2(oracle.IndexFlatL2(D))
     ours.add_with_ids(xb, np.arange(200))
     theirs.add_with_ids(xb, np.arange(200))
-    assert ours.remove_ids(vector_selector(name)) == theirs.remove_ids(_faiss_selector(oracle, name))
+    assert ours.remove_ids(vector_selector(name)) == theirs.remove_ids(
+        _faiss_selector(oracle, name)
+    )
     assert ours.ntotal == theirs.ntotal
     assert_knn_equal(device, ours.search(xb[:20], 5), theirs.search(xb[:20], 5))
 
@@ -349,7 +361,11 @@ def test_selector_in_ivf_and_hnsw_search(device, oracle):
 @pytest.mark.parametrize("metric", ["L2", "IP"])
 def test_range_search_matches_faiss(device, oracle, metric):
     xb, xq = make_data(300, D, 21), make_data(5, D, 22)
-    make = (vector.IndexFlatL2, oracle.IndexFlatL2) if metric == "L2" else (vector.IndexFlatIP, oracle.IndexFlatIP)
+    make = (
+        (vector.IndexFlatL2, oracle.IndexFlatL2)
+        if metric == "L2"
+        else (vector.IndexFlatIP, oracle.IndexFlatIP)
+    )
     ours, theirs = make[0](D, device=device), make[1](D)
     ours.add(xb)
     theirs.add(xb)
@@ -375,10 +391,12 @@ def test_reconstruct_reset_merge(device, oracle):
     with pytest.raises(RuntimeError):
         a.reconstruct(1000)
     a.merge_from(b)
-    assert a.ntotal == 40 and b.ntotal == 0
+    assert a.ntotal == 40
+    assert b.ntotal == 0
     np.testing.assert_array_equal(a.reconstruct_n(0, 40), xb)
     a.reset()
-    assert a.ntotal == 0 and a.is_trained
+    assert a.ntotal == 0
+    assert a.is_trained
 
 
 def test_merge_between_cpu_and_gpu_path():
@@ -386,7 +404,8 @@ def test_merge_between_cpu_and_gpu_path():
     cpu, sim = vector.IndexFlatL2(D, device="cpu"), vector.IndexFlatL2(D, device="simulated")
     sim.add(xb)
     cpu.merge_from(sim)
-    assert cpu.ntotal == 10 and sim.ntotal == 0
+    assert cpu.ntotal == 10
+    assert sim.ntotal == 0
     np.testing.assert_array_equal(cpu.reconstruct_n(0, 10), xb)
 
 
@@ -396,7 +415,8 @@ def test_search_fills_given_output_arrays(device):
     out_d = np.empty((2, 3), np.float32)
     out_i = np.empty((2, 3), np.int64)
     dist, ids = index.search(make_data(2, D), 3, D=out_d, I=out_i)
-    assert dist is out_d and ids is out_i
+    assert dist is out_d
+    assert ids is out_i
     assert (ids >= 0).all()
 
 

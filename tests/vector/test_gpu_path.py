@@ -29,7 +29,7 @@ def test_single_vector_adds_are_buffered_then_flushed_once(gpu_path):
     assert index.ntotal == 50
     if gpu_path == "simulated":
         assert _cuvs_sim.STATS["builds"] == builds  # nothing built yet
-    dist, ids = index.search(xb[:5], 1)
+    _dist, ids = index.search(xb[:5], 1)
     np.testing.assert_array_equal(ids[:, 0], np.arange(5))
     if gpu_path == "simulated":
         assert _cuvs_sim.STATS["builds"] == builds + 1  # one flush, one build
@@ -41,7 +41,7 @@ def test_many_queries_are_searched_in_batches(gpu_path, monkeypatch):
     index = vector.IndexFlatL2(D, device=gpu_path)
     index.add(xb)
     searches = _cuvs_sim.STATS["searches"]
-    dist, ids = index.search(xb, 3)
+    _dist, ids = index.search(xb, 3)
     np.testing.assert_array_equal(ids[:, 0], np.arange(300))
     if gpu_path == "simulated":
         assert _cuvs_sim.STATS["searches"] - searches > 5
@@ -117,7 +117,8 @@ def test_gpu_index_converts_to_cpu_and_back(gpu_path):
     ivf.add(xb)
     ivf.nprobe = 8
     cpu = vector.index_gpu_to_cpu(ivf)
-    assert cpu.device == "cpu" and isinstance(cpu, vector.IndexIVFFlat)
+    assert cpu.device == "cpu"
+    assert isinstance(cpu, vector.IndexIVFFlat)
     np.testing.assert_array_equal(cpu.search(xb[:20], 1)[1], ivf.search(xb[:20], 1)[1])
 
 
@@ -130,8 +131,10 @@ def test_index_cpu_to_gpu_without_a_gpu_falls_back_with_a_reason(oracle):
     if _device.probe_gpu().available and _device.has_module("cuvs"):
         pytest.skip("a GPU is present: this is the no-GPU case")
     assert moved.device == "cpu"
-    assert moved.fallback_reason and "index_cpu_to_gpu" in moved.fallback_reason
-    assert moved.ntotal == 10 and moved is not cpu
+    assert moved.fallback_reason
+    assert "index_cpu_to_gpu" in moved.fallback_reason
+    assert moved.ntotal == 10
+    assert moved is not cpu
     assert vector.fallback_report()[-1][0] == "index_cpu_to_gpu"
     # faiss-cpu objects are accepted too
     assert vector.index_cpu_to_gpu(res, 0, oracle.IndexFlatL2(D)).d == D
@@ -143,7 +146,8 @@ def test_index_cpu_to_gpu_on_the_simulated_device(monkeypatch, oracle):
     xb = make_data(200, D, 8)
     plain.add(xb)
     moved = vector.index_cpu_to_gpu(vector.StandardGpuResources(), 0, plain)
-    assert moved.device == "simulated" and isinstance(moved, vector.IndexHNSWFlat)
+    assert moved.device == "simulated"
+    assert isinstance(moved, vector.IndexHNSWFlat)
     np.testing.assert_array_equal(moved.search(xb[:5], 1)[1][:, 0], np.arange(5))
 
 
@@ -176,13 +180,14 @@ def test_environment_picks_the_device(monkeypatch):
     assert vector.IndexFlatL2(D, device="cpu").device == "cpu"  # argument beats environment
     monkeypatch.setenv("ACCEL_DEVICE", "cpu")
     index = vector.IndexFlatL2(D)
-    assert index.device == "cpu" and index.fallback_reason is None
+    assert index.device == "cpu"
+    assert index.fallback_reason is None
 
 
 def test_gpu_path_refuses_faiss_native_params(gpu_path, oracle):
     index = vector.IndexFlatL2(D, device=gpu_path)
     index.add(make_data(5, D))
-    with pytest.raises(TypeError, match="vector.SearchParameters"):
+    with pytest.raises(TypeError, match=r"vector\.SearchParameters"):
         index.search(make_data(1, D), 1, params=oracle.SearchParameters())
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import pickle
 
 import numpy as np
@@ -51,11 +50,11 @@ def test_write_read_round_trip_and_faiss_reads_it(tmp_path, device, oracle, kind
     assert loaded.ntotal == index.ntotal == 300
     plain = oracle.read_index(str(path))  # GPU-path indexes load in plain faiss-cpu too
     assert plain.ntotal == 300
-    d1, i1 = loaded.search(xb[:10], 5)
-    d2, i2 = plain.search(xb[:10], 5)
+    _d1, i1 = loaded.search(xb[:10], 5)
+    _d2, i2 = plain.search(xb[:10], 5)
     np.testing.assert_array_equal(i1, i2)
     if kind != "hnsw":
-        d3, i3 = index.search(xb[:10], 5)
+        _d3, i3 = index.search(xb[:10], 5)
         np.testing.assert_array_equal(i3[:, 0], i1[:, 0])
 
 
@@ -91,7 +90,7 @@ def test_read_places_on_the_resolved_device(tmp_path, monkeypatch):
 
 
 def test_file_objects_work(tmp_path):
-    index, xb = _filled("flat", "cpu")
+    index, _xb = _filled("flat", "cpu")
     with open(tmp_path / "i", "wb") as handle:
         vector.write_index(index, handle)
     with open(tmp_path / "i", "rb") as handle:
