@@ -1,0 +1,662 @@
+"""Our IR → Polars lazy queries, with Spark's semantics spelled out where Polars differs.
+
+Internal representation inside a stage: decimals are their unscaled values in ``Int128`` (Polars'
+own decimal arithmetic keeps the left scale and so loses digits Spark keeps), dates ``Date``,
+strings ``String``, numbers their Spark width.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import polars as pl
+
+from spark_plugin import _ir, _types
+from spark_plugin._ir import AggCall, Call, Case, Col, Expr, Lit, ScalarSubquery
+
+_INT_DTYPES: dict[str, Any] = {
+    "byte": pl.Int8,
+    "short": pl.Int16,
+    "integer": pl.Int32,
+    "long": pl.Int64,
+}
+_WIDER = {"byte": pl.Int32, "short": pl.Int32, "integer": pl.Int64, "long": pl.Int128}
+_I128_SAFE = 1.0e38  # |x| below this (as float) cannot overflow Int128 (max ~1.7e38)
+
+
+class AnsiError(RuntimeError):
+    """Spark would raise here (ANSI mode); the action is handed back to Spark to raise it."""
+
+
+def polars_dtype(dtype: str) -> Any:
+    if dtype in _INT_DTYPES:
+        return _INT_DTYPES[dtype]
+    if _types.is_decimal(dtype):
+        return pl.Int128
+    return {
+        "double": pl.Float64,
+        "float": pl.Float32,
+        "string": pl.String,
+        "boolean": pl.Boolean,
+        "date": pl.Date,
+        "timestamp": pl.Datetime("us", "UTC"),
+        "null": pl.Null,
+    }[dtype]
+
+
+def _raise_where(condition: pl.Expr, what: str) -> pl.Expr:
+    """An Int8 column of zeros that makes the query fail where ``condition`` holds.
+
+    Polars has no raise-expression; a strict cast of a non-numeric string does it and runs in
+    the engine (CPU or GPU) without a Python callback.
+    """
+    marker = re.sub(r"[^A-Za-z_]", "_", what)
+    return (
+        pl.when(condition.fill_null(False))
+        .then(pl.lit(f"SPARK_ANSI_ERROR_{marker}"))
+        .otherwise(pl.lit("0"))
+        .cast(pl.Int8, strict=True)
+    )
+
+
+def _guarded(value: pl.Expr, condition: pl.Expr, what: str) -> pl.Expr:
+    return pl.when(_raise_where(condition, what) == 0).then(value)
+
+
+def _pow10(k: int) -> pl.Expr:
+    return pl.lit(10**k, dtype=pl.Int128)
+
+
+def _neg(x: pl.Expr) -> pl.Expr:
+    return pl.lit(0, dtype=pl.Int128) - x  # Polars has no unary minus for Int128
+
+
+def _abs(x: pl.Expr) -> pl.Expr:
+    return pl.when(x < 0).then(_neg(x)).otherwise(x)
+
+
+def _div_half_up(num: pl.Expr, den: pl.Expr) -> pl.Expr:
+    """Integer division rounding half away from zero (Java's HALF_UP), no overflow."""
+    a = _abs(num)
+    b = _abs(den)
+    q = a // b
+    r = a - q * b
+    q = q + (r >= (b - r)).cast(pl.Int128)
+    return pl.when((num < 0) != (den < 0)).then(_neg(q)).otherwise(q)
+
+
+def _rescale(value: pl.Expr, from_scale: int, to_scale: int) -> pl.Expr:
+    if to_scale == from_scale:
+        return value
+    if to_scale > from_scale:
+        return value * _pow10(to_scale - from_scale)
+    return _div_half_up(value, _pow10(from_scale - to_scale))
+
+
+class Compiler:
+    """Compiles one stage. ``sources`` gives a LazyFrame for each Scan or Input node."""
+
+    def __init__(
+        self,
+        settings: _ir.Settings,
+        sources: Callable[[_ir.Scan | _ir.Input], pl.LazyFrame],
+        collect: Callable[[pl.LazyFrame], pl.DataFrame],
+    ) -> None:
+        self.settings = settings
+        self.sources = sources
+        self.collect = collect
+        self._subquery_values: dict[int, Any] = {}
+
+    @property
+    def ansi(self) -> bool:
+        return self.settings.ansi
+
+    # -- decimals ------------------------------------------------------------------------------
+
+    def _check_precision(self, value: pl.Expr, dtype: str) -> pl.Expr:
+        """Values that do not fit decimal(p, s): an error under ANSI, else NULL (as Spark)."""
+        precision, _ = _types.decimal_ps(dtype)
+        limit = _pow10(precision)
+        overflow = (value >= limit) | (value <= -limit)
+        if self.ansi:
+            return _guarded(value, overflow, "decimal_overflow")
+        return pl.when(~overflow).then(value)
+
+    def _int128_guard(self, estimate: pl.Expr, value: pl.Expr) -> pl.Expr:
+        # Intermediate beyond 128 bits: Spark (BigDecimal) would not overflow here, so we cannot
+        # give its answer; failing hands the action back to Spark.
+        return _guarded(value, estimate.abs() >= _I128_SAFE, "int128_intermediate")
+
+    def _decimal_arith(self, op: str, a: Expr, b: Expr, result: str) -> pl.Expr:
+        p1, s1 = _types.decimal_ps(a.dtype)
+        p2, s2 = _types.decimal_ps(b.dtype)
+        _, sr = _types.decimal_ps(result)
+        x, y = self.expr(a), self.expr(b)
+        if op in ("add", "sub"):
+            scale = max(s1, s2)
+            xs, ys = _rescale(x, s1, scale), _rescale(y, s2, scale)
+            value = xs + ys if op == "add" else xs - ys
+            value = _rescale(value, scale, sr)
+        elif op == "mul":
+            value = x * y
+            if p1 + p2 > 38:
+                estimate = x.cast(pl.Float64) * y.cast(pl.Float64)
+                value = self._int128_guard(estimate, value)
+            value = _rescale(value, s1 + s2, sr)
+        else:  # div: a * 10^(sr - s1 + s2) / b, rounded HALF_UP
+            shift = sr - s1 + s2
+            zero = y == 0
+            if self.ansi:
+                x = _guarded(x, zero & x.is_not_null(), "divide_by_zero")
+            if shift >= 0:
+                if p1 + shift > 38:
+                    estimate = x.cast(pl.Float64) * float(10**shift)
+                    x = self._int128_guard(estimate, x)
+                numerator = x * _pow10(shift)
+                value = pl.when(~zero).then(_div_half_up(numerator, y))
+            else:
+                value = pl.when(~zero).then(_div_half_up(x, y * _pow10(-shift)))
+        return self._check_precision(value, result)
+
+    def _cast(self, arg: Expr, target: str) -> pl.Expr:
+        value = self.expr(arg)
+        source = arg.dtype
+        if _types.is_decimal(target):
+            _, st = _types.decimal_ps(target)
+            if _types.is_decimal(source):
+                _, ss = _types.decimal_ps(source)
+                scaled = _rescale(value, ss, st)
+            else:
+                scaled = value.cast(pl.Int128) * _pow10(st)
+            return self._check_precision(scaled, target)
+        if _types.is_decimal(source) and target == "double":
+            _, ss = _types.decimal_ps(source)
+            return value.cast(pl.Float64) / float(10**ss)
+        return value.cast(polars_dtype(target))
+
+    # -- integers ------------------------------------------------------------------------------
+
+    def _int_arith(self, op: str, a: pl.Expr, b: pl.Expr, dtype: str) -> pl.Expr:
+        wide = _WIDER[dtype]
+        x, y = a.cast(wide), b.cast(wide)
+        value = {"add": x + y, "sub": x - y, "mul": x * y}[op]
+        return self._narrow(value, dtype)
+
+    def _narrow(self, value: pl.Expr, dtype: str) -> pl.Expr:
+        """Back to Spark's width: ANSI raises on overflow; otherwise Java's two's-complement wrap."""
+        bits = _types.INT_BITS[dtype]
+        lo, hi = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+        target = _INT_DTYPES[dtype]
+        if self.ansi:
+            return _guarded(value, (value < lo) | (value > hi), "arithmetic_overflow").cast(target)
+        wide = value.cast(pl.Int128)
+        span = pl.lit(2**bits, dtype=pl.Int128)
+        wrapped = (wide - lo) % span + lo  # Polars' % is floor-mod: result in [0, span)
+        return wrapped.cast(target)
+
+    # -- floats ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _float_compare(op: str, x: pl.Expr, y: pl.Expr) -> pl.Expr:
+        """Spark orders NaN above every other value and NaN = NaN; -0.0 = 0.0."""
+        if op in ("gt", "ge"):
+            x, y = y, x
+            op = "lt" if op == "gt" else "le"
+        if op == "eq":
+            inner = pl.when(x.is_nan() | y.is_nan()).then(x.is_nan() & y.is_nan()).otherwise(x == y)
+        elif op == "lt":
+            inner = pl.when(x.is_nan()).then(False).when(y.is_nan()).then(True).otherwise(x < y)
+        else:  # le
+            inner = pl.when(y.is_nan()).then(True).when(x.is_nan()).then(False).otherwise(x <= y)
+        return pl.when(x.is_null() | y.is_null()).then(None).otherwise(inner)
+
+    # -- expressions ----------------------------------------------------------------------------
+
+    def expr(self, e: Expr) -> pl.Expr:
+        if isinstance(e, Col):
+            return pl.col(e.name)
+        if isinstance(e, Lit):
+            if e.value is None:
+                return pl.lit(None, dtype=polars_dtype(e.dtype))
+            return pl.lit(e.value, dtype=polars_dtype(e.dtype))
+        if isinstance(e, Case):
+            return self._case(e)
+        if isinstance(e, ScalarSubquery):
+            return self._scalar_subquery(e)
+        if isinstance(e, AggCall):
+            raise NotImplementedError("aggregate outside an Aggregate")
+        return self._call(e)
+
+    def _case(self, e: Case) -> pl.Expr:
+        dtype = polars_dtype(e.dtype)
+        chain: Any = pl
+        for cond, value in e.branches:
+            chain = chain.when(self.expr(cond)).then(self.expr(value).cast(dtype))
+        otherwise = (
+            pl.lit(None, dtype=dtype) if e.otherwise is None else self.expr(e.otherwise).cast(dtype)
+        )
+        return chain.otherwise(otherwise)
+
+    def _scalar_subquery(self, e: ScalarSubquery) -> pl.Expr:
+        key = id(e)
+        if key not in self._subquery_values:
+            frame = self.collect(self.plan(e.plan))
+            if frame.height > 1:
+                raise AnsiError("scalar subquery returned more than one row")
+            self._subquery_values[key] = frame.item(0, 0) if frame.height else None
+        return pl.lit(self._subquery_values[key], dtype=polars_dtype(e.dtype))
+
+    def _call(self, e: Call) -> pl.Expr:
+        op = e.op
+        args = e.args
+        if op == "and":
+            return self.expr(args[0]) & self.expr(args[1])
+        if op == "or":
+            return self.expr(args[0]) | self.expr(args[1])
+        if op == "not":
+            return ~self.expr(args[0])
+        if op == "isnull":
+            return self.expr(args[0]).is_null()
+        if op == "isnotnull":
+            return self.expr(args[0]).is_not_null()
+        if op == "normalize":
+            x = self.expr(args[0])
+            # -0.0 and 0.0 group and join together in Spark.
+            return pl.when(x == 0).then(pl.lit(0.0)).otherwise(x).cast(polars_dtype(e.dtype))
+        if op in ("eq", "lt", "le", "gt", "ge", "eq_null_safe"):
+            return self._compare(op, args[0], args[1])
+        if op in ("add", "sub", "mul", "div"):
+            if _types.is_decimal(e.dtype):
+                return self._decimal_arith(op, args[0], args[1], e.dtype)
+            x, y = self.expr(args[0]), self.expr(args[1])
+            if e.dtype in _types.INTEGRAL:
+                return self._int_arith(op, x, y, e.dtype)
+            if op == "div":
+                zero = y == 0
+                if self.ansi:
+                    x = _guarded(x, zero & x.is_not_null(), "divide_by_zero")
+                return pl.when(~zero).then(x / y)
+            return {"add": x + y, "sub": x - y, "mul": x * y}[op]
+        if op == "neg":
+            x = self.expr(args[0])
+            if e.dtype in _types.INTEGRAL:
+                return self._narrow(_neg(x.cast(pl.Int128)), e.dtype)
+            if _types.is_decimal(e.dtype):
+                return _neg(x)
+            return -x
+        if op in ("mod", "intdiv"):
+            return self._integral_division(op, args[0], args[1], e.dtype)
+        if op == "cast":
+            return self._cast(args[0], e.dtype)
+        if op == "in":
+            return self._in(args[0], args[1:])
+        if op == "like":
+            assert isinstance(args[1], Lit)
+            pattern = _like_to_regex(str(args[1].value), e.options[0])
+            return self.expr(args[0]).str.contains(pattern)
+        if op in ("startswith", "endswith", "contains"):
+            assert isinstance(args[1], Lit)
+            x = self.expr(args[0])
+            needle = args[1].value
+            if needle is None:
+                return pl.lit(None, dtype=pl.Boolean)
+            if op == "startswith":
+                return x.str.starts_with(needle)
+            if op == "endswith":
+                return x.str.ends_with(needle)
+            return x.str.contains(needle, literal=True)
+        if op == "substring":
+            return self._substring(args)
+        if op == "upper":
+            return self.expr(args[0]).str.to_uppercase()
+        if op == "lower":
+            return self.expr(args[0]).str.to_lowercase()
+        if op == "length":
+            return self.expr(args[0]).str.len_chars().cast(pl.Int32)
+        if op == "concat":
+            return pl.concat_str([self.expr(a) for a in args], ignore_nulls=False)
+        if op in ("year", "month", "day", "quarter"):
+            x = self.expr(args[0])
+            part = {"year": x.dt.year(), "month": x.dt.month(), "day": x.dt.day()}.get(op)
+            if part is None:
+                part = x.dt.quarter()
+            return part.cast(pl.Int32)
+        if op == "coalesce":
+            dtype = polars_dtype(e.dtype)
+            return pl.coalesce([self.expr(a).cast(dtype) for a in args])
+        raise NotImplementedError(f"operator {op}")
+
+    def _compare(self, op: str, a: Expr, b: Expr) -> pl.Expr:
+        x, y = self.expr(a), self.expr(b)
+        if _types.is_decimal(a.dtype) and _types.is_decimal(b.dtype):
+            _, s1 = _types.decimal_ps(a.dtype)
+            _, s2 = _types.decimal_ps(b.dtype)
+            scale = max(s1, s2)
+            x, y = _rescale(x, s1, scale), _rescale(y, s2, scale)
+        is_float = a.dtype in _types.FLOATING or b.dtype in _types.FLOATING
+        if op == "eq_null_safe":
+            eq = self._float_compare("eq", x, y) if is_float else x == y
+            both_null = x.is_null() & y.is_null()
+            return pl.when(x.is_null() | y.is_null()).then(both_null).otherwise(eq)
+        if is_float:
+            return self._float_compare(op, x, y)
+        return {"eq": x == y, "lt": x < y, "le": x <= y, "gt": x > y, "ge": x >= y}[op]
+
+    def _integral_division(self, op: str, a: Expr, b: Expr, dtype: str) -> pl.Expr:
+        x = self.expr(a).cast(pl.Int128)
+        y = self.expr(b).cast(pl.Int128)
+        zero = y == 0
+        if self.ansi:
+            x = _guarded(x, zero & x.is_not_null(), "divide_by_zero")
+        # Java truncates toward zero; Polars' // floors.
+        q = _abs(x) // _abs(y)
+        q = pl.when((x < 0) != (y < 0)).then(_neg(q)).otherwise(q)
+        if op == "intdiv":
+            return pl.when(~zero).then(self._narrow(q, "long"))
+        return pl.when(~zero).then((x - q * y).cast(_INT_DTYPES[dtype]))
+
+    def _in(self, value: Expr, items: tuple[Expr, ...]) -> pl.Expr:
+        x = self.expr(value)
+        literals = [i.value for i in items if isinstance(i, Lit)]
+        present = [v for v in literals if v is not None]
+        has_null = len(present) != len(literals)
+        if _types.is_decimal(value.dtype):
+            _, scale = _types.decimal_ps(value.dtype)
+            present = []
+            for item in items:
+                if isinstance(item, Lit) and item.value is not None:
+                    _, s_item = _types.decimal_ps(item.dtype)
+                    present.append(item.value * 10 ** (scale - s_item))
+        dtype = polars_dtype(value.dtype)
+        found = x.is_in(pl.Series(present, dtype=dtype))
+        if has_null:
+            # x IN (..., NULL): true if found, else NULL (never false).
+            return pl.when(x.is_null()).then(None).when(found).then(True).otherwise(None)
+        return pl.when(x.is_null()).then(None).otherwise(found)
+
+    def _substring(self, args: tuple[Expr, ...]) -> pl.Expr:
+        """Spark's 1-based ``substring(str, pos, len)``; pos 0 acts as 1, negative counts back."""
+        s = self.expr(args[0])
+        pos = self.expr(args[1]).cast(pl.Int64)
+        length = self.expr(args[2]).cast(pl.Int64) if len(args) > 2 else pl.lit(2**31 - 1, pl.Int64)
+        n = s.str.len_chars().cast(pl.Int64)
+        start = pl.when(pos > 0).then(pos - 1).when(pos < 0).then(n + pos).otherwise(0)
+        end = start + length
+        begin = pl.max_horizontal(start, pl.lit(0, pl.Int64))
+        size = pl.max_horizontal(end - begin, pl.lit(0, pl.Int64))
+        sliced = s.str.slice(begin, size)
+        return pl.when(s.is_null() | pos.is_null() | length.is_null()).then(None).otherwise(sliced)
+
+    # -- plans ----------------------------------------------------------------------------------
+
+    def plan(self, p: _ir.Plan) -> pl.LazyFrame:
+        if isinstance(p, _ir.Scan | _ir.Input):
+            return self.sources(p)
+        if isinstance(p, _ir.Filter):
+            return self.plan(p.child).filter(self.expr(p.condition))
+        if isinstance(p, _ir.Project):
+            child = self.plan(p.child)
+            return child.select(
+                [self.expr(e).cast(polars_dtype(e.dtype)).alias(n) for n, e in p.exprs]
+            )
+        if isinstance(p, _ir.Aggregate):
+            return self.aggregate(p, self.plan(p.child), mode="complete")
+        if isinstance(p, _ir.Join):
+            return self._join(p)
+        if isinstance(p, _ir.Sort):
+            child = self.plan(p.child)
+            if not p.keys:
+                return child
+            return child.sort(
+                [self.expr(k.expr) for k in p.keys],
+                descending=[not k.ascending for k in p.keys],
+                nulls_last=[not k.nulls_first for k in p.keys],
+                maintain_order=True,
+            )
+        if isinstance(p, _ir.Limit):
+            return self.plan(p.child).head(p.n)
+        raise NotImplementedError(type(p).__name__)
+
+    def _join(self, p: _ir.Join) -> pl.LazyFrame:
+        left = self.plan(p.left)
+        right = self.plan(p.right)
+        if p.how == "cross":
+            joined = left.join(right, how="cross")
+            return joined.filter(self.expr(p.residual)) if p.residual is not None else joined
+        lk = [f"__lk{i}" for i in range(len(p.left_keys))]
+        rk = [f"__rk{i}" for i in range(len(p.right_keys))]
+        left = left.with_columns(
+            [self.expr(k).alias(n) for k, n in zip(p.left_keys, lk, strict=True)]
+        )
+        right = right.with_columns(
+            [self.expr(k).alias(n) for k, n in zip(p.right_keys, rk, strict=True)]
+        )
+        out_cols = [n for n, _ in p.output]
+        if p.how == "anti_null_aware":
+            # NOT IN: an empty right side keeps every row; a NULL on the right keeps none;
+            # a NULL on the left is kept only when the right side is empty.
+            stats = right.select(
+                pl.len().alias("__right_rows"), pl.col(rk[0]).null_count().alias("__right_nulls")
+            )
+            kept = left.join(right, left_on=lk, right_on=rk, how="anti", nulls_equal=False)
+            kept = kept.join(stats, how="cross").filter(
+                (pl.col("__right_rows") == 0)
+                | ((pl.col("__right_nulls") == 0) & pl.col(lk[0]).is_not_null())
+            )
+            return kept.select(out_cols)
+        if p.residual is None:
+            how = {"inner": "inner", "left": "left", "right": "right", "full": "full"}.get(p.how)
+            if how is not None:
+                joined = left.join(
+                    right,
+                    left_on=lk,
+                    right_on=rk,
+                    how=how,  # type: ignore[arg-type]
+                    nulls_equal=False,
+                    coalesce=False,
+                )
+            else:
+                joined = left.join(right, left_on=lk, right_on=rk, how=p.how, nulls_equal=False)  # type: ignore[arg-type]
+            return joined.select(out_cols)
+        residual = self.expr(p.residual)
+        if p.how == "inner":
+            joined = left.join(right, left_on=lk, right_on=rk, how="inner", nulls_equal=False)
+            return joined.filter(residual).select(out_cols)
+        # left / semi / anti with a non-equi part: match on the keys, keep pairs passing the
+        # residual, then decide per left row (by row number).
+        left = left.with_row_index("__row")
+        pairs = left.join(right, left_on=lk, right_on=rk, how="inner", nulls_equal=False)
+        pairs = pairs.filter(residual)
+        if p.how == "semi":
+            matched = pairs.select("__row").unique()
+            return left.join(matched, on="__row", how="semi").sort("__row").select(out_cols)
+        if p.how == "anti":
+            matched = pairs.select("__row").unique()
+            return left.join(matched, on="__row", how="anti").sort("__row").select(out_cols)
+        if p.how == "left":
+            matched_rows = pairs.select("__row").unique()
+            unmatched = left.join(matched_rows, on="__row", how="anti")
+            right_cols = [n for n, _ in p.right.output]
+            schema = right.collect_schema()
+            padded = unmatched.with_columns(
+                [pl.lit(None, dtype=schema[c]).alias(c) for c in right_cols]
+            )
+            return pl.concat(
+                [pairs.select(out_cols), padded.select(out_cols)], how="vertical_relaxed"
+            )
+        raise NotImplementedError(f"{p.how} join with residual")
+
+    # -- aggregation ----------------------------------------------------------------------------
+
+    def aggregate(self, p: _ir.Aggregate, child: pl.LazyFrame, mode: str) -> pl.LazyFrame:
+        """``mode``: complete (one step), partial (emit states) or final (merge states)."""
+        key_names = [n for n, _ in p.keys]
+        if mode == "final":
+            keyed = child
+        else:
+            keyed = child.with_columns([self.expr(e).alias(n) for n, e in p.keys])
+        exprs: list[pl.Expr] = []
+        for name, call in p.aggs:
+            if mode == "partial":
+                exprs.append(pl.struct(_partial_states(name, call, self)).alias(name))
+            elif mode == "final":
+                exprs.append(self._final_from_states(name, call))
+            else:
+                exprs.append(self._complete(name, call))
+        out = keyed.group_by(key_names).agg(exprs) if key_names else keyed.select(exprs)
+        if mode == "partial":
+            return out
+        return out.select(
+            [pl.col(n) for n in key_names] + [self._finish(name, call) for name, call in p.aggs]
+        )
+
+    def _complete(self, name: str, call: AggCall) -> pl.Expr:
+        # One-step aggregation: states and merge in one go (states of a single partition).
+        states = _partial_states(name, call, self)
+        return pl.struct(states).alias(name)
+
+    def _final_from_states(self, name: str, call: AggCall) -> pl.Expr:
+        return pl.struct(_merge_states(name, call)).alias(name)
+
+    def _finish(self, name: str, call: AggCall) -> pl.Expr:
+        state = pl.col(name)
+        f = call.func
+        if f in ("count", "count_star"):
+            return state.struct.field("c").cast(pl.Int64).alias(name)
+        if f in ("min", "max"):
+            return state.struct.field("v").alias(name)
+        total = state.struct.field("s")
+        count = state.struct.field("c")
+        arg_type = call.args[0].dtype
+        if f == "sum":
+            if _types.is_decimal(call.dtype):
+                value = pl.when(count > 0).then(total)
+                return self._check_precision(value, call.dtype).alias(name)
+            if call.dtype == "long":
+                return pl.when(count > 0).then(self._narrow(total, "long")).alias(name)
+            return pl.when(count > 0).then(total).alias(name)
+        if f == "avg":
+            if _types.is_decimal(call.dtype):
+                # Spark: Divide(sum as decimal(p+10,s), count as decimal(20,0)) then a cast to
+                # decimal(p+4,s+4); both round HALF_UP, so we round twice the same way.
+                sum_type = _types.sum_type(arg_type)
+                _, s_sum = _types.decimal_ps(sum_type)
+                div_type = _types.decimal_result("div", sum_type, "decimal(20,0)")
+                _, s_div = _types.decimal_ps(div_type)
+                _, s_out = _types.decimal_ps(call.dtype)
+                quotient = _div_half_up(total * _pow10(s_div - s_sum), count.cast(pl.Int128))
+                value = pl.when(count > 0).then(_rescale(quotient, s_div, s_out))
+                return self._check_precision(value, call.dtype).alias(name)
+            return (
+                pl.when(count > 0).then(total.cast(pl.Float64) / count.cast(pl.Float64)).alias(name)
+            )
+        raise NotImplementedError(f)
+
+
+def _float_min_max(func: str, x: pl.Expr) -> pl.Expr:
+    """Spark: NaN is the largest value; min skips NaN unless nothing else is there."""
+    not_nan = x.filter(~x.is_nan())
+    if func == "max":
+        return pl.when(x.is_nan().any()).then(pl.lit(float("nan"))).otherwise(not_nan.max())
+    return (
+        pl.when(not_nan.count() > 0)
+        .then(not_nan.min())
+        .when(x.is_nan().any())
+        .then(pl.lit(float("nan")))
+        .otherwise(None)
+    )
+
+
+def _partial_states(name: str, call: AggCall, compiler: Compiler) -> list[pl.Expr]:
+    """Per-partition states of one aggregate, as ``{name}__{state}`` columns... in a struct."""
+    f = call.func
+    if f == "count_star":
+        return [pl.len().cast(pl.Int64).alias("c")]
+    args = [compiler.expr(a) for a in call.args]
+    if f == "count":
+        valid = pl.all_horizontal([a.is_not_null() for a in args])
+        if call.distinct:
+            return [pl.struct(args).filter(valid).n_unique().cast(pl.Int64).alias("c")]
+        return [valid.sum().cast(pl.Int64).alias("c")]
+    (x,) = args
+    arg_type = call.args[0].dtype
+    if f in ("min", "max"):
+        if arg_type in _types.FLOATING:
+            return [_float_min_max(f, x).cast(polars_dtype(arg_type)).alias("v")]
+        return [(x.min() if f == "min" else x.max()).alias("v")]
+    if call.distinct:
+        x = x.drop_nulls().unique()
+    total = x.cast(pl.Float64).sum() if arg_type in _types.FLOATING else x.cast(pl.Int128).sum()
+    return [total.alias("s"), x.count().cast(pl.Int64).alias("c")]
+
+
+def _merge_states(name: str, call: AggCall) -> list[pl.Expr]:
+    state = pl.col(name)
+    f = call.func
+    if f in ("count", "count_star"):
+        return [state.struct.field("c").sum().cast(pl.Int64).alias("c")]
+    if f in ("min", "max"):
+        v = state.struct.field("v")
+        if call.args[0].dtype in _types.FLOATING:
+            return [_float_min_max(f, v).alias("v")]
+        return [(v.min() if f == "min" else v.max()).alias("v")]
+    return [
+        state.struct.field("s").sum().alias("s"),
+        state.struct.field("c").sum().cast(pl.Int64).alias("c"),
+    ]
+
+
+def partial_state_fields(call: AggCall) -> list[tuple[str, str]]:
+    """The Spark types that carry each state through Spark's shuffle."""
+    f = call.func
+    if f in ("count", "count_star"):
+        return [("c", "long")]
+    arg_type = call.args[0].dtype
+    if f in ("min", "max"):
+        return [("v", transport_type(arg_type))]
+    if arg_type in _types.FLOATING:
+        return [("s", "double"), ("c", "long")]
+    return [("s", "decimal(38,0)"), ("c", "long")]
+
+
+def transport_type(dtype: str) -> str:
+    """How a column of Spark type ``dtype`` travels between stages (decimals: unscaled)."""
+    return "decimal(38,0)" if _types.is_decimal(dtype) else dtype
+
+
+def _like_to_regex(pattern: str, escape: str) -> str:
+    out = ["(?s)^"]
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == escape and i + 1 < len(pattern):
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        if ch == "%":
+            out.append(".*")
+        elif ch == "_":
+            out.append(".")
+        else:
+            out.append(re.escape(ch))
+        i += 1
+    out.append("$")
+    return "".join(out)
+
+
+def source_frame(frame: pl.DataFrame | pl.LazyFrame, columns: Mapping[str, str]) -> pl.LazyFrame:
+    """Bring Arrow-typed data (Parquet or Spark batches) into the internal representation."""
+    lazy = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
+    exprs = []
+    schema = lazy.collect_schema()
+    for name, dtype in columns.items():
+        column = pl.col(name)
+        if _types.is_decimal(dtype):
+            column = column.to_physical() if isinstance(schema[name], pl.Decimal) else column
+            column = column.cast(pl.Int128)
+        else:
+            column = column.cast(polars_dtype(dtype))
+        exprs.append(column.alias(name))
+    return lazy.select(exprs)

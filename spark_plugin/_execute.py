@@ -1,0 +1,179 @@
+"""Driver side: turn a stage plan into a Spark DataFrame whose work runs in the Python workers."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from spark_plugin import _compile, _ir, _stages, _worker
+
+_registered: set[int] = set()
+
+
+def _register(spark: Any) -> None:
+    key = id(spark)
+    if key not in _registered:
+        spark.dataSource.register(_worker.StageSource)
+        _registered.add(key)
+
+
+def compute_splits(
+    scan: _ir.Scan, max_partition_bytes: int, open_cost: int, parallelism: int
+) -> tuple[tuple[tuple[str, tuple[int, ...]], ...], ...]:
+    """Spark's split sizing (``maxSplitBytes``) over Parquet row groups instead of byte ranges."""
+    per_core = scan.total_bytes // max(1, parallelism)
+    split_bytes = min(max_partition_bytes, max(open_cost, per_core))
+    pieces: list[tuple[str, int, int]] = []  # (file, row group, compressed bytes)
+    for path in scan.files:
+        meta = pq.ParquetFile(path).metadata
+        for i in range(meta.num_row_groups):
+            group = meta.row_group(i)
+            size = sum(group.column(c).total_compressed_size for c in range(group.num_columns))
+            pieces.append((path, i, size))
+    if not pieces:
+        return ()
+    total = sum(size for _, _, size in pieces)
+    count = max(1, min(len(pieces), math.ceil(total / max(1, split_bytes))))
+    target = total / count
+    splits: list[list[tuple[str, int]]] = [[]]
+    filled = 0.0
+    for path, index, size in pieces:
+        if filled >= target * len(splits) and len(splits) < count:
+            splits.append([])
+        splits[-1].append((path, index))
+        filled += size
+    out = []
+    for split in splits:
+        by_file: dict[str, list[int]] = {}
+        for path, index in split:
+            by_file.setdefault(path, []).append(index)
+        out.append(tuple((path, tuple(groups)) for path, groups in by_file.items()))
+    return tuple(out)
+
+
+def _transport(output: tuple[tuple[str, str], ...]) -> tuple[_worker.Field, ...]:
+    return tuple((n, _compile.transport_type(t)) for n, t in output)
+
+
+def _partial_fields(agg: _ir.Aggregate) -> tuple[_worker.Field, ...]:
+    keys = tuple((n, _compile.transport_type(e.dtype)) for n, e in agg.keys)
+    states = tuple((n, tuple(_compile.partial_state_fields(call))) for n, call in agg.aggs)
+    return keys + states
+
+
+def build(
+    df: Any, root: _ir.Plan, stages: _stages.StagePlan, settings: _ir.Settings, device: str
+) -> Any:
+    """The offloaded DataFrame: same columns (names, types, order) as ``df``."""
+    spark = df.sparkSession
+    _register(spark)
+    user_fields: tuple[_worker.Field, ...] = tuple(
+        (f.name, _spark_type_name(f.dataType)) for f in df.schema.fields
+    )
+    root_columns = tuple(n for n, _ in root.output)
+    if len(root_columns) != len(user_fields):
+        raise NotImplementedError("plan output does not match the DataFrame's columns")
+
+    conf = spark.conf
+    splits: tuple[Any, ...] = ()
+    if stages.split is not None:
+        splits = compute_splits(
+            stages.split,
+            _bytes(conf.get("spark.sql.files.maxPartitionBytes", "128m")),
+            _bytes(conf.get("spark.sql.files.openCostInBytes", "4m")),
+            spark.sparkContext.defaultParallelism,
+        )
+    agg = stages.aggregate
+    last_is_lower = agg is None and stages.upper is None
+
+    # Stage 1: next to the data.
+    if agg is not None and not stages.raw_aggregate:
+        lower_fields = _partial_fields(agg)
+        lower_columns = tuple(n for n, _ in lower_fields)
+        lower = _worker.Stage(
+            settings,
+            device,
+            plan=stages.lower,
+            split=stages.split,
+            splits=splits,
+            aggregate=agg,
+            aggregate_mode="partial",
+            output_fields=lower_fields,
+            output_columns=lower_columns,
+        )
+    else:
+        out = stages.lower.output
+        lower_fields = user_fields if last_is_lower else _transport(out)
+        lower_columns = root_columns if last_is_lower else tuple(n for n, _ in out)
+        lower = _worker.Stage(
+            settings,
+            device,
+            plan=stages.lower,
+            split=stages.split,
+            splits=splits,
+            output_fields=lower_fields,
+            user_output=last_is_lower,
+            output_columns=lower_columns,
+        )
+    result = spark.read.format("accel_stage").option("stage", _worker.encode(lower)).load()
+    if last_is_lower:
+        return result
+
+    # Stage 2: Spark shuffles on the group keys; the final aggregate merges the states.
+    input_fields = lower_fields
+    if agg is not None:
+        last = stages.upper is None
+        fields = user_fields if last else _transport(agg.output)
+        columns = root_columns if last else tuple(n for n, _ in agg.output)
+        final = _worker.Stage(
+            settings,
+            device,
+            input_fields=input_fields,
+            aggregate=agg,
+            aggregate_mode="complete" if stages.raw_aggregate else "final",
+            output_fields=fields,
+            user_output=last,
+            output_columns=columns,
+        )
+        keys = stages.shuffle_keys
+        partitions = int(conf.get("spark.sql.shuffle.partitions", "200"))
+        shuffled = result.repartition(partitions, *keys) if keys else result.repartition(1)
+        result = shuffled.mapInArrow(_worker.map_stage(final), _worker.spark_schema(fields))
+        if last:
+            return result
+        input_fields = fields
+
+    # Stage 3: what is left (joins with the small result, sort, limit) in one task.
+    assert stages.upper is not None
+    upper = _worker.Stage(
+        settings,
+        device,
+        input_fields=input_fields,
+        plan=stages.upper,
+        output_fields=user_fields,
+        user_output=True,
+        output_columns=root_columns,
+    )
+    return result.repartition(1).mapInArrow(
+        _worker.map_stage(upper), _worker.spark_schema(user_fields)
+    )
+
+
+def _spark_type_name(data_type: Any) -> str:
+    name = data_type.typeName()
+    if name == "decimal":
+        return f"decimal({data_type.precision},{data_type.scale})"
+    return str(name)
+
+
+def _bytes(text: str) -> int:
+    text = str(text).strip().lower()
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+    for suffix in ("b", ""):
+        if suffix and text.endswith(suffix):
+            text = text[: -len(suffix)]
+    if text and text[-1] in units:
+        return int(float(text[:-1]) * units[text[-1]])
+    return int(text)

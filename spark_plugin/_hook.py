@@ -1,0 +1,187 @@
+"""Activation: wrap PySpark's DataFrame actions so each one asks, at action time, whether to offload."""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+CONF_ENABLED = "spark.accel.enabled"
+CONF_STRICT = "spark.accel.strict"
+CONF_DEVICE = "spark.accel.device"
+
+#: The classic DataFrame methods that run a query. take/head/first go through collect().
+ACTIONS = ("collect", "count", "toArrow", "toPandas", "_show_string", "tail", "isEmpty")
+
+_originals: dict[str, Any] = {}
+_state = threading.local()
+_lock = threading.Lock()
+
+
+class OffloadError(RuntimeError):
+    """Strict mode: the query (or part of it) would have fallen back to plain Spark."""
+
+
+@dataclass(slots=True)
+class Stats:
+    """Per-process counts of what the hooks did (``spark_plugin.stats()``)."""
+
+    offloaded: int = 0
+    fallbacks: int = 0
+    #: (action, reason) for every fallback, most recent last.
+    fallback_reasons: list[tuple[str, str]] = field(default_factory=list)
+    last_report: Any = None
+    #: Whether the last intercepted action ran offloaded.
+    last_offloaded: bool = False
+
+
+STATS = Stats()
+
+
+def _dataframe_class() -> Any:
+    from pyspark.sql.classic.dataframe import DataFrame
+
+    return DataFrame
+
+
+def installed() -> bool:
+    return bool(_originals)
+
+
+def install() -> None:
+    """Wrap the action methods (idempotent)."""
+    with _lock:
+        if _originals:
+            return
+        cls = _dataframe_class()
+        for name in ACTIONS:
+            original = cls.__dict__[name]
+            _originals[name] = original
+            setattr(cls, name, _wrap(name, original))
+
+
+def uninstall() -> None:
+    """Put PySpark's own methods back: plain Spark, exactly."""
+    with _lock:
+        if not _originals:
+            return
+        cls = _dataframe_class()
+        for name, original in _originals.items():
+            setattr(cls, name, original)
+        _originals.clear()
+
+
+def _conf_true(spark: Any, key: str) -> bool:
+    return str(spark.conf.get(key, "false")).strip().lower() == "true"
+
+
+def is_enabled(spark: Any) -> bool:
+    return installed() and _conf_true(spark, CONF_ENABLED)
+
+
+def _strict(spark: Any) -> bool:
+    from accel import _device
+
+    return _conf_true(spark, CONF_STRICT) or _device.current_config().strict
+
+
+def resolve_device(spark: Any) -> Any:
+    from accel import _device
+
+    requested = spark.conf.get(CONF_DEVICE, None)
+    return _device.resolve(requested or None, needs=("cudf_polars",))
+
+
+def engine_name(resolution: Any) -> str:
+    return "polars-gpu (cudf-polars)" if resolution.on_gpu else "polars-cpu"
+
+
+def _wrap(name: str, original: Any) -> Any:
+    @functools.wraps(original)
+    def action(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(_state, "busy", False) or not _conf_true(self.sparkSession, CONF_ENABLED):
+            return original(self, *args, **kwargs)
+        _state.busy = True
+        try:
+            return _run(name, original, self, args, kwargs)
+        finally:
+            _state.busy = False
+
+    action.__accel_original__ = original  # type: ignore[attr-defined]
+    return action
+
+
+_PLANNING_ERRORS: tuple[type[BaseException], ...] = (
+    KeyError,
+    ValueError,
+    TypeError,
+    NotImplementedError,
+    IndexError,
+    AttributeError,
+    AssertionError,
+    OSError,
+)
+
+
+def _execution_errors() -> tuple[type[BaseException], ...]:
+    from py4j.protocol import Py4JJavaError
+    from pyspark.errors import PySparkException
+
+    return (Py4JJavaError, PySparkException)
+
+
+def _fallback(name: str, reason: str, strict: bool, cause: BaseException | None = None) -> None:
+    STATS.fallbacks += 1
+    STATS.last_offloaded = False
+    STATS.fallback_reasons.append((name, reason))
+    del STATS.fallback_reasons[:-100]
+    if strict:
+        raise OffloadError(f"{name}() fell back to plain Spark: {reason}") from cause
+
+
+_ERROR_LINE = re.compile(r"^\s*([\w.]+(Error|Exception)):\s*(.*)$")
+
+
+def summarize(exc: BaseException) -> str:
+    """The line that names the error, from a Python traceback wrapped in a JVM error."""
+    lines = str(exc).splitlines()
+    found = [line.strip() for line in lines if _ERROR_LINE.match(line)]
+    python_errors = [line for line in found if "Py4JJavaError" not in line]
+    best = python_errors[-1] if python_errors else (lines[0] if lines else type(exc).__name__)
+    return best[:500]
+
+
+def _run(name: str, original: Any, df: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    from py4j.protocol import Py4JError
+
+    from spark_plugin import _execute, _plan
+
+    spark = df.sparkSession
+    strict = _strict(spark)
+    resolution = resolve_device(spark)  # an explicit "gpu" with no GPU raises here, by design
+    try:
+        report = _plan.decide(df, engine_name(resolution))
+    except (*_PLANNING_ERRORS, Py4JError) as exc:
+        STATS.last_report = None
+        _fallback(name, f"planning failed: {type(exc).__name__}: {exc}", strict, exc)
+        return original(df, *args, **kwargs)
+    STATS.last_report = report
+    if not report.offloaded:
+        _fallback(name, "; ".join(report.reasons), strict)
+        return original(df, *args, **kwargs)
+    try:
+        assert report.plan is not None
+        assert report.stage_plan is not None
+        offloaded = _execute.build(
+            df, report.plan, report.stage_plan, report.settings, resolution.device.value
+        )
+        result = original(offloaded, *args, **kwargs)
+    except (*_PLANNING_ERRORS, *_execution_errors()) as exc:
+        # Spark's own answer (or Spark's own error, e.g. an ANSI overflow) comes from a rerun.
+        _fallback(name, f"offloaded run failed: {summarize(exc)}", strict, exc)
+        return original(df, *args, **kwargs)
+    STATS.offloaded += 1
+    STATS.last_offloaded = True
+    return result

@@ -1,0 +1,141 @@
+"""Capture and decide: read the optimized plan of a DataFrame, translate it, say what runs where."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from spark_plugin import _ir, _stages, _translate
+
+#: Confs whose non-default values change answers in ways we do not reproduce.
+_REQUIRED_CONFS = {
+    "spark.sql.decimalOperations.allowPrecisionLoss": "true",
+    "spark.sql.legacy.allowNegativeScaleOfDecimal": "false",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ExplainReport:
+    """What the plugin would do with one DataFrame. ``str()`` is the annotated plan.
+
+    Markers, after spark-rapids' NOT_ON_GPU output: ``*`` will run offloaded, ``!`` cannot run
+    offloaded (the reasons follow), ``@`` could run offloaded but the query as a whole stays on
+    Spark because of another operator.
+    """
+
+    offloaded: bool
+    reasons: tuple[str, ...]
+    tree: _translate.ExplainNode | None
+    engine: str
+    stages: str = ""
+    planning_ms: float = 0.0
+    plan: _ir.Plan | None = field(default=None, repr=False, compare=False)
+    stage_plan: _stages.StagePlan | None = field(default=None, repr=False, compare=False)
+    settings: _ir.Settings = field(default_factory=_ir.Settings, repr=False, compare=False)
+
+    def __str__(self) -> str:
+        if self.offloaded:
+            head = f"accel: the whole query is offloaded ({self.engine}); {self.stages}"
+        else:
+            head = "accel: the query runs on plain Spark (not offloaded)"
+        lines = [head]
+        if self.reasons and not self.offloaded:
+            lines.append("reasons:")
+            lines.extend(f"  - {r}" for r in self.reasons)
+        if self.tree is not None:
+            _render(self.tree, 0, self.offloaded, lines)
+        lines.append(f"planning took {self.planning_ms:.1f} ms")
+        return "\n".join(lines)
+
+
+def _render(node: _translate.ExplainNode, depth: int, offloaded: bool, lines: list[str]) -> None:
+    pad = "  " * depth
+    if node.reasons:
+        lines.append(f"{pad}! {node.label} cannot run offloaded because")
+        lines.extend(f"{pad}    {reason}" for reason in node.reasons)
+    elif offloaded:
+        lines.append(f"{pad}* {node.label} will run offloaded")
+    else:
+        lines.append(f"{pad}@ {node.label} could run offloaded, but the query stays on Spark")
+    for child in node.children:
+        _render(child, depth + 1, offloaded, lines)
+
+
+def _all_reasons(node: _translate.ExplainNode) -> list[str]:
+    out = [f"{node.label}: {r}" for r in node.reasons]
+    for child in node.children:
+        out.extend(_all_reasons(child))
+    return out
+
+
+def _check_file_schema(relation: _translate.Relation, columns: list[tuple[str, str]]) -> str:
+    """The Parquet files must hold exactly the types Spark reads (no user schema casting)."""
+    import pyarrow.parquet as pq
+
+    from spark_plugin import _worker
+
+    if not relation.files:
+        return ""
+    schema = pq.read_schema(relation.files[0])
+    for name, dtype in columns:
+        if name not in schema.names:
+            return f"column {name} is not in {relation.files[0]} under that exact name"
+        actual = schema.field(name).type
+        wanted = _worker.arrow_type(dtype)
+        if actual != wanted and not (dtype == "string" and str(actual) == "large_string"):
+            return f"column {name} is {actual} in the file but Spark reads it as {dtype}"
+    return ""
+
+
+def decide(df: Any, engine: str = "polars-cpu") -> ExplainReport:
+    """Translate ``df``'s optimized plan and decide; never raises for an unsupported query."""
+    started = time.perf_counter()
+    reasons: list[str] = []
+    jdf = getattr(df, "_jdf", None)
+    if jdf is None:
+        return ExplainReport(
+            False, ("Spark Connect DataFrames have no JVM plan to read",), None, engine
+        )
+    spark = df.sparkSession
+    conf = spark.conf
+    settings = _ir.Settings(
+        ansi=conf.get("spark.sql.ansi.enabled", "true").lower() == "true",
+        time_zone=conf.get("spark.sql.session.timeZone", "UTC"),
+    )
+    for key, wanted in _REQUIRED_CONFS.items():
+        value = str(conf.get(key, wanted)).lower()
+        if value != wanted:
+            reasons.append(f"{key}={value} is not offloaded")
+    if jdf.isStreaming():
+        reasons.append("streaming queries are not offloaded")
+    qe = jdf.queryExecution()
+    analyzed = qe.analyzed().toString().lower()
+    if "try_" in analyzed or "tryeval" in analyzed:
+        # The optimized plan's JSON drops the evaluation mode; TRY arithmetic would be wrong.
+        reasons.append(
+            "try_* functions are not offloaded (their eval mode is not in the plan JSON)"
+        )
+    optimized = qe.optimizedPlan()
+    nodes = json.loads(optimized.toJSON())
+    relations = _translate.find_relations(optimized)
+    translator = _translate.Translator(relations, settings, _check_file_schema)
+    plan, tree = translator.translate(nodes)
+    reasons.extend(_all_reasons(tree))
+    stage_plan = None
+    if plan is not None and not reasons:
+        stage_plan = _stages.plan_stages(plan)
+    offloaded = plan is not None and not reasons
+    elapsed = (time.perf_counter() - started) * 1000
+    return ExplainReport(
+        offloaded,
+        tuple(reasons),
+        tree,
+        engine,
+        stage_plan.describe() if stage_plan else "",
+        elapsed,
+        plan if offloaded else None,
+        stage_plan,
+        settings,
+    )

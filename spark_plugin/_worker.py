@@ -1,0 +1,273 @@
+"""What runs inside Spark's Python workers: the stage data source and the mapInArrow stages."""
+
+from __future__ import annotations
+
+import base64
+import pickle
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from spark_plugin import _compile, _engine, _ir, _types
+
+#: A field type: a Spark type name, or a tuple of (name, type) pairs for a struct.
+FieldType = str | tuple[tuple[str, str], ...]
+Field = tuple[str, FieldType]
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """One offloaded stage, pickled into the data source options or a mapInArrow closure."""
+
+    settings: _ir.Settings
+    device: str
+    #: Rows come from Spark (mapInArrow) with these fields; empty for the data-source stage.
+    input_fields: tuple[Field, ...] = ()
+    #: The plan run over the scans (data-source stage) or over ``Input`` (later stages).
+    plan: _ir.Plan | None = None
+    split: _ir.Scan | None = None
+    #: Per task: the (file, row groups) pieces of ``split`` it reads.
+    splits: tuple[tuple[tuple[str, tuple[int, ...]], ...], ...] = ()
+    aggregate: _ir.Aggregate | None = None
+    #: partial | final | complete; partial runs after ``plan``, the others before it.
+    aggregate_mode: str = ""
+    output_fields: tuple[Field, ...] = ()
+    #: True: ``output_fields`` are the user's columns (names and Spark types); False: transport.
+    user_output: bool = False
+    #: Internal column for each output field (user output renames them).
+    output_columns: tuple[str, ...] = ()
+
+
+def encode(stage: Stage) -> str:
+    return base64.b64encode(zlib.compress(pickle.dumps(stage))).decode("ascii")
+
+
+def decode(text: str) -> Stage:
+    stage = pickle.loads(zlib.decompress(base64.b64decode(text)))
+    assert isinstance(stage, Stage)
+    return stage
+
+
+# -- Arrow <-> internal -----------------------------------------------------------------------
+
+
+def arrow_type(dtype: FieldType) -> pa.DataType:
+    if isinstance(dtype, tuple):
+        return pa.struct([pa.field(n, arrow_type(t)) for n, t in dtype])
+    if _types.is_decimal(dtype):
+        return pa.decimal128(*_types.decimal_ps(dtype))
+    return {
+        "byte": pa.int8(),
+        "short": pa.int16(),
+        "integer": pa.int32(),
+        "long": pa.int64(),
+        "float": pa.float32(),
+        "double": pa.float64(),
+        "string": pa.string(),
+        "boolean": pa.bool_(),
+        "date": pa.date32(),
+        "timestamp": pa.timestamp("us", tz="UTC"),
+        "null": pa.null(),
+    }[dtype]
+
+
+def _internal(column: pl.Expr, source: pl.DataType, dtype: FieldType) -> pl.Expr:
+    if isinstance(dtype, tuple):
+        return pl.struct(
+            [
+                _internal(column.struct.field(n), _field_dtype(source, n), t).alias(n)
+                for n, t in dtype
+            ]
+        )
+    if _types.is_decimal(dtype):
+        if isinstance(source, pl.Decimal):
+            column = column.to_physical()
+        return column.cast(pl.Int128)
+    return column.cast(_compile.polars_dtype(dtype))
+
+
+def _field_dtype(struct: pl.DataType, name: str) -> pl.DataType:
+    assert isinstance(struct, pl.Struct)
+    for f in struct.fields:
+        if f.name == name:
+            return f.dtype if isinstance(f.dtype, pl.DataType) else f.dtype()
+    raise KeyError(name)
+
+
+def to_internal(frame: pl.LazyFrame, fields: tuple[Field, ...] | list[Field]) -> pl.LazyFrame:
+    schema = frame.collect_schema()
+    return frame.select([_internal(pl.col(n), schema[n], t).alias(n) for n, t in fields])
+
+
+def _to_arrow_array(series: pl.Series, dtype: FieldType) -> pa.Array:
+    if isinstance(dtype, tuple):
+        frame = series.struct.unnest()
+        children = [_to_arrow_array(frame[n], t) for n, t in dtype]
+        validity = series.is_null().to_arrow()
+        return pa.StructArray.from_arrays(
+            children, fields=[pa.field(n, arrow_type(t)) for n, t in dtype], mask=validity
+        )
+    if _types.is_decimal(dtype):
+        precision, scale = _types.decimal_ps(dtype)
+        unscaled = series.cast(pl.Decimal(38, 0)).to_arrow()
+        if isinstance(unscaled, pa.ChunkedArray):
+            unscaled = unscaled.combine_chunks()
+        # Same 128-bit layout: reinterpret the unscaled integers at the real scale.
+        scaled = pa.Array.from_buffers(
+            pa.decimal128(38, scale), len(unscaled), unscaled.buffers(), unscaled.null_count
+        )
+        return scaled.cast(pa.decimal128(precision, scale))
+    array = series.to_arrow()
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    return array.cast(arrow_type(dtype))
+
+
+def to_arrow(frame: pl.DataFrame, stage: Stage) -> pa.RecordBatch:
+    arrays = [
+        _to_arrow_array(frame.get_column(column), dtype)
+        for column, (_, dtype) in zip(stage.output_columns, stage.output_fields, strict=True)
+    ]
+    names = [n for n, _ in stage.output_fields]
+    return pa.RecordBatch.from_arrays(arrays, names=names)
+
+
+# -- running a stage ----------------------------------------------------------------------------
+
+
+def _read_scan(
+    scan: _ir.Scan, pieces: tuple[tuple[str, tuple[int, ...]], ...] | None
+) -> pl.LazyFrame:
+    file_columns = [c for c, _, _ in scan.columns]
+    if pieces is None:
+        frame = pl.scan_parquet(list(scan.files)) if scan.files else None
+    else:
+        tables = [
+            pq.ParquetFile(path).read_row_groups(list(groups), columns=file_columns)
+            for path, groups in pieces
+        ]
+        frame = pl.from_arrow(pa.concat_tables(tables)).lazy() if tables else None  # type: ignore[union-attr]
+    if frame is None:
+        empty = {c: _compile.polars_dtype(t) for c, _, t in scan.columns}
+        return pl.LazyFrame(schema=empty)
+    frame = frame.select([pl.col(c).alias(n) for c, n, _ in scan.columns])
+    return to_internal(frame, [(n, t) for _, n, t in scan.columns])
+
+
+def _compiler(stage: Stage, input_frame: pl.LazyFrame | None, pieces: Any) -> _compile.Compiler:
+    def sources(node: _ir.Scan | _ir.Input) -> pl.LazyFrame:
+        if isinstance(node, _ir.Input):
+            assert input_frame is not None
+            return input_frame
+        return _read_scan(node, pieces if node is stage.split else None)
+
+    return _compile.Compiler(stage.settings, sources, lambda lf: _engine.collect(lf, stage.device))
+
+
+def run_stage(stage: Stage, input_frame: pl.LazyFrame | None, pieces: Any) -> pl.DataFrame:
+    compiler = _compiler(stage, input_frame, pieces)
+    if stage.aggregate_mode == "partial":
+        assert stage.plan is not None
+        assert stage.aggregate is not None
+        frame = compiler.aggregate(stage.aggregate, compiler.plan(stage.plan), "partial")
+    else:
+        frame = input_frame if input_frame is not None else pl.LazyFrame()
+        if stage.aggregate is not None:
+            frame = compiler.aggregate(stage.aggregate, frame, stage.aggregate_mode)
+            compiler = _compiler(stage, frame, pieces)
+        if stage.plan is not None:
+            frame = compiler.plan(stage.plan)
+    frame = frame.select([pl.col(c) for c in dict.fromkeys(stage.output_columns)])
+    return _engine.collect(frame, stage.device)
+
+
+def read_split(stage: Stage, index: int) -> Iterator[pa.RecordBatch]:
+    """The data-source stage: one task's share of the split table, next to the data."""
+    pieces = stage.splits[index] if stage.split is not None else None
+    result = run_stage(stage, None, pieces)
+    batch = to_arrow(result, stage)
+    yield from pa.Table.from_batches([batch]).to_batches(max_chunksize=1 << 16) or [batch]
+
+
+def map_stage(stage: Stage) -> Any:
+    """A mapInArrow function running ``stage`` over all the batches of its partition."""
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        schema = pa.schema([pa.field(n, arrow_type(t)) for n, t in stage.input_fields])
+        table = pa.Table.from_batches(list(batches), schema=schema)
+        if table.num_rows == 0 and stage.aggregate is not None and stage.aggregate.keys:
+            return  # no groups here: nothing to emit
+        frame = pl.from_arrow(table)
+        assert isinstance(frame, pl.DataFrame)
+        internal = to_internal(frame.lazy(), stage.input_fields)
+        result = run_stage(stage, internal, None)
+        batch = to_arrow(result, stage)
+        yield from pa.Table.from_batches([batch]).to_batches(max_chunksize=1 << 16)
+
+    return run
+
+
+# -- the Python data source -------------------------------------------------------------------
+
+try:
+    from pyspark.sql.datasource import DataSource, DataSourceReader, InputPartition
+except ImportError:  # pragma: no cover - workers always have pyspark
+    DataSource = object  # type: ignore[assignment,misc]
+    DataSourceReader = object  # type: ignore[assignment,misc]
+    InputPartition = object  # type: ignore[assignment,misc]
+
+
+def spark_schema(fields: tuple[Field, ...]) -> Any:
+    from pyspark.sql import types as T
+
+    def convert(dtype: FieldType) -> Any:
+        if isinstance(dtype, tuple):
+            return T.StructType([T.StructField(n, convert(t), True) for n, t in dtype])
+        if _types.is_decimal(dtype):
+            return T.DecimalType(*_types.decimal_ps(dtype))
+        return {
+            "byte": T.ByteType(),
+            "short": T.ShortType(),
+            "integer": T.IntegerType(),
+            "long": T.LongType(),
+            "float": T.FloatType(),
+            "double": T.DoubleType(),
+            "string": T.StringType(),
+            "boolean": T.BooleanType(),
+            "date": T.DateType(),
+            "timestamp": T.TimestampType(),
+            "null": T.NullType(),
+        }[dtype]
+
+    return T.StructType([T.StructField(n, convert(t), True) for n, t in fields])
+
+
+class StageSource(DataSource):
+    """``spark.read.format("accel_stage")``: partitions are file splits of the stage's table."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "accel_stage"
+
+    def schema(self) -> Any:
+        return spark_schema(decode(self.options["stage"]).output_fields)
+
+    def reader(self, schema: Any) -> StageReader:
+        return StageReader(decode(self.options["stage"]))
+
+
+class StageReader(DataSourceReader):
+    def __init__(self, stage: Stage) -> None:
+        self.stage = stage
+
+    def partitions(self) -> list[Any]:
+        count = max(1, len(self.stage.splits)) if self.stage.split is not None else 1
+        return [InputPartition(i) for i in range(count)]
+
+    def read(self, partition: Any) -> Iterator[pa.RecordBatch]:
+        yield from read_split(self.stage, int(partition.value))
