@@ -81,6 +81,34 @@ def install(
                 RECORDER.set_library(LibraryStatus(library, "cpu", library, reason))
             if resolution.requested == "auto":
                 _notice(f"{reason}; pandas and scikit-learn run unchanged on the CPU", quiet)
+        _enable_numpy(device, strict)
+
+
+# --- NumPy layer (accel/_numpy, issue 3): on only for SIMULATED, or GPU with CuPy ---------
+def _enable_numpy(device: str | Device | None, strict: bool) -> None:
+    try:
+        resolution = _device.resolve(device, needs=("cupy",))
+    except GPUUnavailableError:
+        return  # pandas' resolution above already decided how to report a missing GPU
+    if resolution.device is Device.CPU:
+        return  # the CPU pass-through must stay free: numpy is not even imported
+    from accel import _numpy
+
+    status = _numpy.enable(resolution.device.value, _device.current_config().min_gpu_elements)
+    if strict and status.device == "cpu":
+        raise AccelInstallError(
+            f"strict mode is on but NumPy would run on the CPU: {status.reason}"
+        )
+    RECORDER.set_library(status)
+
+
+def _disable_numpy() -> None:
+    numpy_layer = sys.modules.get("accel._numpy")
+    if numpy_layer is not None:
+        numpy_layer.disable()
+
+
+# --- end NumPy layer ----------------------------------------------------------------------
 
 
 def _install_gpu(rmm_mode: str, strict: bool, quiet: bool) -> None:
@@ -146,6 +174,7 @@ def uninstall() -> None:
             from accel import _gpu
 
             _gpu.disable_pandas()
+        _disable_numpy()
         _STATE.installed = False
         _STATE.pandas_on_gpu = False
         RECORDER.strict = False

@@ -1,0 +1,80 @@
+"""accel's NumPy layer: user code's ``import numpy`` runs on CuPy (or the proxy-check stand-in).
+
+Switched on by :func:`accel.install` only when the resolved device is SIMULATED, or GPU with
+CuPy importable; on a CPU-only machine this package is never imported. See docs/numpy.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accel._numpy import _core, _hook
+from accel._numpy._core import STATE, DeviceArray
+from accel._report import LibraryStatus
+
+__all__ = [
+    "DeviceArray",
+    "disable",
+    "enable",
+    "set_device_random",
+    "treat_as_user_code",
+]
+
+treat_as_user_code = _hook.treat_as_user_code
+
+
+def _load_backend(kind: str) -> tuple[Any, str, tuple[type[BaseException], ...]]:
+    """The ``xp`` namespace for ``kind``, its name, and the errors that mean "fall back"."""
+    if kind == "simulated":
+        from accel._numpy import _simulated
+
+        return _simulated.make_namespace(), "the simulated device", _core.BASE_FALLBACK_ERRORS
+    import cupy
+
+    cupy.zeros(1).sum()  # touch the device now: a broken CUDA stack fails here, not mid-script
+    extra: list[type[BaseException]] = []
+    for holder, attr in (
+        (cupy.cuda.memory, "OutOfMemoryError"),
+        (cupy.cuda.runtime, "CUDARuntimeError"),
+    ):
+        error = getattr(holder, attr, None)
+        if isinstance(error, type) and issubclass(error, BaseException):
+            extra.append(error)
+    return cupy, "CuPy", (*_core.BASE_FALLBACK_ERRORS, *extra)
+
+
+def enable(kind: str, min_gpu_elements: int) -> LibraryStatus:
+    """Start the layer on ``kind`` ("simulated" or "gpu"); say how NumPy is served.
+
+    A CuPy that cannot start (not installed, no driver, broken CUDA) leaves NumPy as it is
+    and the status says why.
+    """
+    if STATE.xp is None or STATE.kind != kind:
+        try:
+            xp, engine, errors = _load_backend(kind)
+        except (ImportError, OSError, RuntimeError, MemoryError, AttributeError) as exc:
+            why = f"CuPy could not start ({type(exc).__name__}: {str(exc)[:160]})"
+            return LibraryStatus("numpy", "cpu", "numpy", why)
+        STATE.xp, STATE.kind, STATE.engine, STATE.fallback_errors = xp, kind, engine, errors
+    STATE.min_elements = min_gpu_elements
+    STATE.active = True
+    _hook.install()
+    where = f"arrays of {min_gpu_elements:,}+ elements"
+    if kind == "simulated":
+        return LibraryStatus("numpy", "simulated", "accel.numpy on a host stand-in for CuPy", where)
+    return LibraryStatus("numpy", "gpu", "accel.numpy on CuPy", where)
+
+
+def disable() -> None:
+    """Stop accelerating: later imports get real NumPy and host data stays on the host.
+
+    Device arrays made while the layer was on keep working (their backend stays loaded).
+    """
+    STATE.active = False
+    STATE.device_random = False
+    _hook.uninstall()
+
+
+def set_device_random(enabled: bool = True) -> None:
+    """Draw ``np.random`` numbers on the device (fast, but not NumPy's numbers for a seed)."""
+    STATE.device_random = bool(enabled)

@@ -1,0 +1,215 @@
+"""The accelerated ``numpy`` that user code imports: NumPy's names, with calls placed by size."""
+
+from __future__ import annotations
+
+import functools
+import math
+import types
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from accel._numpy import _core
+from accel._numpy._core import STATE, DeviceArray, dispatch, place_result, wants_device
+
+# Submodules with device counterparts; every other submodule (testing, ma, char...) is NumPy's.
+ACCELERATED_SUBMODULES = ("linalg", "fft", "random")
+
+
+class _NDArrayMeta(type):
+    """``isinstance(x, np.ndarray)`` in user code: true for NumPy arrays and device arrays."""
+
+    def __instancecheck__(cls, obj: Any) -> bool:
+        if cls is ndarray:
+            return isinstance(obj, (np.ndarray, DeviceArray))
+        return type.__instancecheck__(cls, obj)
+
+    def __subclasscheck__(cls, sub: type) -> bool:
+        if cls is ndarray:
+            return issubclass(sub, (np.ndarray, DeviceArray))
+        return type.__subclasscheck__(cls, sub)
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        # np.ndarray(shape) builds a plain NumPy array; user subclasses build themselves.
+        if cls is ndarray:
+            return np.ndarray(*args, **kwargs)
+        return super().__call__(*args, **kwargs)
+
+
+class ndarray(np.ndarray, metaclass=_NDArrayMeta):
+    """NumPy's ``ndarray`` as user code sees it (see :class:`_NDArrayMeta`)."""
+
+
+class _UfuncMeta(type):
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return isinstance(obj, (np.ufunc, UfuncProxy))
+
+
+class ufunc(metaclass=_UfuncMeta):
+    """``isinstance(np.sin, np.ufunc)`` stays true in user code."""
+
+
+class UfuncProxy:
+    """A NumPy ufunc whose calls go through accel's placement and dispatch."""
+
+    def __init__(self, real: np.ufunc) -> None:
+        self._ufunc = real
+        self.__name__ = real.__name__
+        self.__doc__ = real.__doc__
+
+    def _run(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        real = self._ufunc if method == "__call__" else getattr(self._ufunc, method)
+        if _core._has_device(args) or not all(_core._ours(a) for a in args):
+            # NumPy's override protocol decides (a pandas Series gets to answer first).
+            return real(*args, **kwargs)
+        if wants_device(args, kwargs):
+            return _core.call_ufunc(self._ufunc, method, args, kwargs)
+        call = self.__name__ if method == "__call__" else f"{self.__name__}.{method}"
+        return place_result(real(*args, **kwargs), call)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._run("__call__", args, kwargs)
+
+    def reduce(self, *args: Any, **kwargs: Any) -> Any:
+        return self._run("reduce", args, kwargs)
+
+    def accumulate(self, *args: Any, **kwargs: Any) -> Any:
+        return self._run("accumulate", args, kwargs)
+
+    def reduceat(self, *args: Any, **kwargs: Any) -> Any:
+        return self._run("reduceat", args, kwargs)
+
+    def outer(self, *args: Any, **kwargs: Any) -> Any:
+        return self._run("outer", args, kwargs)
+
+    def at(self, *args: Any, **kwargs: Any) -> Any:
+        return self._run("at", args, kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ufunc, name)
+
+    def __repr__(self) -> str:
+        return repr(self._ufunc)
+
+    def __reduce__(self) -> str:
+        return self.__name__  # pickles as NumPy's ufunc of the same name
+
+
+def _shape_size(shape: Any) -> int:
+    if isinstance(shape, (int, np.integer)):
+        return int(shape)
+    return math.prod(int(n) for n in shape)
+
+
+def _creation_size(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
+    """Elements a creation function will make, known before making them (0 if unknown)."""
+    try:
+        if name in {"zeros", "ones", "empty", "full"}:
+            return _shape_size(args[0] if args else kwargs["shape"])
+        if name == "arange":
+            bounds = [a for a in args if not isinstance(a, (np.dtype, type, str))][:3]
+            if len(bounds) == 1:
+                start, stop, step = 0.0, float(bounds[0]), 1.0
+            else:
+                start, stop = float(bounds[0]), float(bounds[1])
+                step = float(bounds[2]) if len(bounds) > 2 else float(kwargs.get("step", 1))
+            return max(0, math.ceil((stop - start) / step))
+        if name in {"linspace", "logspace", "geomspace"}:
+            return int(args[2] if len(args) > 2 else kwargs.get("num", 50))
+        if name == "eye":
+            rows = int(args[0] if args else kwargs["N"])
+            cols = args[1] if len(args) > 1 else kwargs.get("M")
+            return rows * (rows if cols is None else int(cols))
+        if name == "identity":
+            return int(args[0] if args else kwargs["n"]) ** 2
+    except (IndexError, KeyError, TypeError, ValueError, OverflowError, ZeroDivisionError):
+        return 0
+    return 0
+
+
+def _wrap_function(real: Callable[..., Any], call: str) -> Callable[..., Any]:
+    short = call.rsplit(".", 1)[-1]
+    scalar = call not in _core.ARRAY_RESULT_CALLS
+    fast = _core._fast_function_by_name(call)
+
+    def accelerated(*args: Any, **kwargs: Any) -> Any:
+        created = _creation_size(short, args, kwargs) if STATE.active else 0
+        return dispatch(call, real, fast, args, kwargs, scalar_result=scalar, created=created)
+
+    return functools.update_wrapper(accelerated, real)
+
+
+def _wrap_random(real: Callable[..., Any], name: str) -> Callable[..., Any]:
+    call = f"random.{name}"
+
+    def fast() -> Callable[..., Any]:
+        if not STATE.device_random:
+            raise NotImplementedError(
+                "draws come from NumPy's random stream (device streams are opt-in)"
+            )
+        return _core._lookup(STATE.xp.random, name, call)
+
+    def accelerated(*args: Any, **kwargs: Any) -> Any:
+        if not STATE.device_random:
+            # NumPy's stream, NumPy's numbers; a draw of device size then moves (counted).
+            if _core._has_device(args) or _core._has_device(kwargs.values()):
+                return dispatch(call, real, fast, args, kwargs)  # a counted fallback
+            return place_result(real(*args, **kwargs), call)
+        if name == "seed" and STATE.xp is not None:
+            STATE.xp.random.seed(*args, **kwargs)
+        # With device streams on, a draw is made on the device from the start.
+        created = max(STATE.min_elements, 1) if name != "seed" else 0
+        return dispatch(call, real, fast, args, kwargs, created=created)
+
+    return functools.update_wrapper(accelerated, real)
+
+
+class AcceleratedModule(types.ModuleType):
+    """``numpy`` (or ``numpy.linalg``/``fft``/``random``) for user code; built lazily, cached."""
+
+    def __init__(self, real: types.ModuleType, prefix: str = "") -> None:
+        super().__init__(real.__name__, real.__doc__)
+        self._accel_real = real
+        self._accel_prefix = prefix
+        self.__file__ = getattr(real, "__file__", None)
+        self.__all__ = list(getattr(real, "__all__", []))
+
+    def __getattr__(self, name: str) -> Any:
+        real = self._accel_real
+        attr = getattr(real, name)  # AttributeError as NumPy raises it
+        value = self._accelerate(name, attr)
+        setattr(self, name, value)
+        return value
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(dir(self._accel_real)) | set(self.__dict__))
+
+    def _accelerate(self, name: str, attr: Any) -> Any:
+        if name.startswith("_"):
+            return attr
+        if self._accel_prefix == "" and name == "ndarray":
+            return ndarray
+        if self._accel_prefix == "" and name == "ufunc":
+            return ufunc
+        if isinstance(attr, np.ufunc):
+            return UfuncProxy(attr)
+        if isinstance(attr, types.ModuleType):
+            if self._accel_prefix == "" and name in ACCELERATED_SUBMODULES:
+                return AcceleratedModule(attr, f"{name}.")
+            return attr
+        if isinstance(attr, type) or not callable(attr):
+            return attr
+        if self._accel_prefix == "random.":
+            return _wrap_random(attr, name)
+        return _wrap_function(attr, f"{self._accel_prefix}{name}")
+
+
+NUMPY = AcceleratedModule(np)
+
+
+def submodule(name: str) -> Any:
+    """The accelerated ``numpy.<name>`` for ``from numpy.<name> import ...``, or None."""
+    if name in ACCELERATED_SUBMODULES:
+        return getattr(NUMPY, name)
+    return None
