@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -19,6 +21,9 @@ def device(request: pytest.FixtureRequest) -> str:
 def oracle():
     """The real faiss-cpu module: every answer is compared with it."""
     return real_faiss
+
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def make_data(n: int, d: int, seed: int = 0, clusters: int = 0) -> np.ndarray:

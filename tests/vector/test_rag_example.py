@@ -1,0 +1,22 @@
+"""The shipped RAG example runs offline and retrieves the passage a reader would expect."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import REPO_ROOT
+
+
+@pytest.mark.slow
+def test_rag_example_finds_the_right_passages(run_python):
+    script = REPO_ROOT / "examples" / "rag" / "rag_demo.py"
+    result = run_python("", str(script), env={"HF_HUB_OFFLINE": "1"}, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    assert "indexed 46 passages (384-d)" in out
+    answers = out.split("\nQ: ")[1:]
+    assert len(answers) == 4
+    first_hit = [block.splitlines()[1] for block in answers]
+    assert "Photosynthesis" in first_hit[0]
+    assert "tides" in first_hit[1]
+    assert "fallback from the GPU" in first_hit[3]
