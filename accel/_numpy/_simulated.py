@@ -117,6 +117,9 @@ class SimArray:
         return repr(self._host)
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            # no __array_interface__/__array_struct__: NumPy must not read device memory
+            raise AttributeError(name)
         attr = getattr(self._host, name)
         if callable(attr):
             return _device_function(attr)
