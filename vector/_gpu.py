@@ -55,6 +55,10 @@ class Binding:
     oom_errors: tuple[type[BaseException], ...]
 
 
+def _size(n_bytes: int) -> str:
+    return f"{n_bytes / 2**30:.2f} GiB" if n_bytes >= 2**30 else f"{n_bytes / 2**20:.2f} MiB"
+
+
 def _round_up(value: int, multiple: int) -> int:
     return -(-value // multiple) * multiple
 
@@ -181,6 +185,7 @@ class GpuState:
                 return
             new_x = np.concatenate([p[0] for p in self.pending])
             new_ids = np.concatenate([p[1] for p in self.pending])
+            self._check_fits(new_x.shape[0])
             first_row = self.n_rows
             self.host = np.concatenate([self.host, new_x])
             self.labels = np.concatenate([self.labels, new_ids])
@@ -188,6 +193,23 @@ class GpuState:
             self.n_alive += new_x.shape[0]
             self.pending, self.n_pending = [], 0
             self._device_append(new_x, first_row)
+
+    def _check_fits(self, new_rows: int) -> None:
+        """MemoryError (an OOM the caller turns into a CPU fallback) if the data cannot fit."""
+        rows = self.n_rows + new_rows
+        if self.kind == "ivf_pq":
+            need = rows * (self.pq_m * self.pq_bits // 8 + 8)
+        else:
+            # the device copy is re-concatenated, so old and new copies briefly coexist
+            need = (rows + self.n_rows) * 4 * self.d
+            if self.kind == "cagra":
+                need += rows * 4 * 2 * self.hnsw_m  # the graph
+        free = self.b.free_bytes()
+        if need > free:
+            raise MemoryError(
+                f"{rows:,} x {self.d} vectors need about {_size(need)} of GPU memory "
+                f"for {self.kind}; {_size(free)} is free"
+            )
 
     def _device_append(self, new_x: np.ndarray, first_row: int) -> None:
         b = self.b
@@ -415,8 +437,10 @@ class GpuState:
     def export(self) -> tuple[np.ndarray, np.ndarray]:
         """The live vectors and their ids, in row order."""
         with self.lock:
-            self.flush()
-            return self.host[self.alive], self.labels[self.alive]
+            # host data only (no flush): this also serves the move to the CPU after an OOM
+            vectors = [self.host[self.alive], *(p[0] for p in self.pending)]
+            labels = [self.labels[self.alive], *(p[1] for p in self.pending)]
+            return np.concatenate(vectors), np.concatenate(labels)
 
     def reconstruct(self, key: int) -> np.ndarray:
         with self.lock:

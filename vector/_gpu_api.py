@@ -9,6 +9,12 @@ from vector._index import Index, as_faiss, wrap_faiss
 
 __all__ = [
     "GpuClonerOptions",
+    "GpuIndexCagra",
+    "GpuIndexCagraConfig",
+    "GpuIndexFlatIP",
+    "GpuIndexFlatL2",
+    "GpuIndexIVFFlat",
+    "GpuIndexIVFPQ",
     "StandardGpuResources",
     "get_num_gpus",
     "index_cpu_to_all_gpus",
@@ -82,3 +88,76 @@ def index_gpu_to_cpu(index: Any) -> Index:
     from vector._cpu import faiss
 
     return wrap_faiss(faiss.clone_index(as_faiss(index)))
+
+
+# --- faiss-gpu class names ---------------------------------------------------------------------
+# faiss-gpu code builds GPU indexes directly. These give our ordinary classes on the GPU path
+# (or on the CPU with a recorded fallback when there is no GPU), so isinstance checks against
+# IndexFlatL2 etc. hold; the cuVS engine behind each is the same as with device="gpu".
+
+
+def _gpu_device(what: str) -> tuple[str, Any]:
+    placement = _placement.resolve(None)
+    if placement.on_gpu_path:
+        return placement.device, None
+    return "cpu", _placement.fallback(what, placement.reason)
+
+
+def _made(index: Index, fell: Any) -> Index:
+    if fell is not None:
+        index._set_placement(fell)
+    return index
+
+
+def GpuIndexFlatL2(res: Any, d: int, config: Any = None) -> Index:
+    from vector._index import IndexFlatL2
+
+    device, fell = _gpu_device("GpuIndexFlatL2")
+    return _made(IndexFlatL2(d, device=device), fell)
+
+
+def GpuIndexFlatIP(res: Any, d: int, config: Any = None) -> Index:
+    from vector._index import IndexFlatIP
+
+    device, fell = _gpu_device("GpuIndexFlatIP")
+    return _made(IndexFlatIP(d, device=device), fell)
+
+
+def GpuIndexIVFFlat(res: Any, d: Any, nlist: int = 0, metric: int = 1, config: Any = None) -> Index:
+    """``GpuIndexIVFFlat(res, d, nlist, metric)`` or ``GpuIndexIVFFlat(res, cpu_ivf_index)``."""
+    from vector._index import IndexIVFFlat
+
+    if not isinstance(d, int):
+        return index_cpu_to_gpu(res, 0, d)
+    device, fell = _gpu_device("GpuIndexIVFFlat")
+    return _made(IndexIVFFlat(None, d, nlist, metric, device=device), fell)
+
+
+def GpuIndexIVFPQ(
+    res: Any, d: int, nlist: int, M: int, nbits: int = 8, metric: int = 1, config: Any = None
+) -> Index:
+    from vector._index import IndexIVFPQ
+
+    device, fell = _gpu_device("GpuIndexIVFPQ")
+    return _made(IndexIVFPQ(None, d, nlist, M, nbits, metric, device=device), fell)
+
+
+class GpuIndexCagraConfig:
+    """The parts of faiss's GpuIndexCagraConfig that map onto our CAGRA path."""
+
+    def __init__(self) -> None:
+        self.graph_degree = 64
+        self.intermediate_graph_degree = 128
+
+
+def GpuIndexCagra(res: Any, d: int, metric: int = 1, config: Any = None) -> Index:
+    """A CAGRA-backed index (our IndexHNSWFlat on the GPU path, graph degree 2*M).
+
+    faiss's GpuIndexCagra builds its graph in ``train(x)``; ours builds on ``add`` (and a
+    ``train`` call is a no-op), so add the vectors after training as with any other index.
+    """
+    from vector._index import IndexHNSWFlat
+
+    degree = int(getattr(config, "graph_degree", 64))
+    device, fell = _gpu_device("GpuIndexCagra")
+    return _made(IndexHNSWFlat(d, max(4, degree // 2), metric, device=device), fell)

@@ -172,20 +172,46 @@ class Index:
         if not self.is_trained:
             raise RuntimeError(f"{what}: {type(self).__name__} is not trained; call train(x) first")
 
+    def _gpu_try(self, op: Any, *args: Any, **kwargs: Any) -> tuple[bool, Any]:
+        """Run ``op`` on the GPU path; out of device memory, move this index to the CPU.
+
+        Returns ``(True, result)``, or ``(False, None)`` when the caller must redo the call on
+        the CPU (the index is a faiss-cpu one from then on, with ``fallback_reason`` set).
+        """
+        state = self._gpu
+        assert state is not None
+        try:
+            return True, op(*args, **kwargs)
+        except state.b.oom_errors as exc:
+            self._leave_gpu(f"out of GPU memory ({type(exc).__name__}: {exc})")
+            return False, None
+
+    def _leave_gpu(self, reason: str) -> None:
+        from vector import _convert
+
+        placement = _placement.fallback(type(self).__name__, reason)
+        moved = _convert.to_cpu(self)
+        object.__setattr__(self, "_cpu", moved._cpu)
+        object.__setattr__(self, "_gpu", None)
+        object.__setattr__(self, "_refs", moved._refs)
+        self._set_placement(placement)
+
     def train(self, x: Any) -> None:
         x = _checks.as_matrix(x, self.d)
         if self._gpu is not None:
-            self._gpu.train(x)
-        else:
-            self._cpu.train(x)
+            done, _ = self._gpu_try(self._gpu.train, x)
+            if done:
+                return
+        self._cpu.train(x)
 
     def add(self, x: Any) -> None:
         x = _checks.as_matrix(x, self.d)
         self._require_trained("add")
         if self._gpu is not None:
-            self._gpu.add(x, None)
-        else:
-            self._cpu.add(x)
+            done, _ = self._gpu_try(self._gpu.add, x, None)
+            if done:
+                return
+        self._cpu.add(x)
 
     def add_with_ids(self, x: Any, ids: Any) -> None:
         x = _checks.as_matrix(x, self.d)
@@ -194,9 +220,10 @@ class Index:
         if self._gpu is not None:
             if self._gpu.positional and self._gpu.kind != "ivf_flat" and self._gpu.kind != "ivf_pq":
                 raise _not_implemented("add_with_ids", self)
-            self._gpu.add(x, ids)
-        else:
-            self._cpu.add_with_ids(x, ids)
+            done, _ = self._gpu_try(self._gpu.add, x, ids)
+            if done:
+                return
+        self._cpu.add_with_ids(x, ids)
 
     def _gpu_search_args(self, params: Any) -> dict[str, Any]:
         if params is None:
@@ -233,14 +260,16 @@ class Index:
         k = _checks.as_k(k)
         self._require_trained("search")
         if self._gpu is not None:
-            dist, ids = self._gpu.search(x, k, **self._gpu_search_args(params))
-            if D is not None:
-                D[...] = dist
-                dist = D
-            if I is not None:
-                I[...] = ids
-                ids = I
-            return dist, ids
+            done, found = self._gpu_try(self._gpu.search, x, k, **self._gpu_search_args(params))
+            if done:
+                dist, ids = found
+                if D is not None:
+                    D[...] = dist
+                    dist = D
+                if I is not None:
+                    I[...] = ids
+                    ids = I
+                return dist, ids
         keep: list[Any] = []
         return self._cpu.search(x, k, params=to_faiss_params(params, keep), D=D, I=I)
 
@@ -256,7 +285,9 @@ class Index:
         self._require_trained("range_search")
         if self._gpu is not None:
             sel = self._gpu_search_args(params).get("sel")
-            return self._gpu.range_search(x, float(thresh), sel)
+            done, found = self._gpu_try(self._gpu.range_search, x, float(thresh), sel)
+            if done:
+                return found
         keep: list[Any] = []
         return self._cpu.range_search(x, float(thresh), params=to_faiss_params(params, keep))
 
@@ -646,9 +677,10 @@ class IndexIDMap(Index):
         x = _checks.as_matrix(x, self.d)
         ids = _checks.as_ids(ids, x.shape[0])
         if self._gpu is not None:
-            self._gpu.add(x, ids)
-        else:
-            self._cpu.add_with_ids(x, ids)
+            done, _ = self._gpu_try(self._gpu.add, x, ids)
+            if done:
+                return
+        self._cpu.add_with_ids(x, ids)
 
     def _allow_gpu_remove(self) -> bool:
         return True

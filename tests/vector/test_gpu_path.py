@@ -197,3 +197,61 @@ def test_device_copies_are_counted_on_the_stand_in():
     index.add(make_data(100, D))
     index.search(make_data(1, D), 1)
     assert _cuvs_sim.STATS["to_device_bytes"] - before >= 100 * D * 4
+
+
+def _tiny_gpu(index, free_bytes: int) -> None:
+    import dataclasses
+
+    index._gpu.b = dataclasses.replace(index._gpu.b, free_bytes=lambda: free_bytes)
+
+
+def test_data_larger_than_gpu_memory_falls_back_to_cpu_with_a_reason():
+    vector.clear_fallback_report()
+    xb = make_data(2000, D, 9)
+    index = vector.IndexFlatL2(D, device="simulated")
+    _tiny_gpu(index, 64 * 1024)  # 64 KiB "free": 2000 x 16 floats do not fit twice
+    index.add(xb)
+    _dist, ids = index.search(xb[:5], 1)  # the flush fails, the index moves to faiss-cpu
+    np.testing.assert_array_equal(ids[:, 0], np.arange(5))
+    assert index.device == "cpu"
+    assert "out of GPU memory" in index.fallback_reason
+    assert "MiB of GPU memory" in index.fallback_reason
+    assert index.ntotal == 2000
+    assert vector.fallback_report()[-1][0] == "IndexFlatL2"
+
+
+def test_idmap_falls_back_with_its_ids(monkeypatch):
+    xb = make_data(500, D, 10)
+    index = vector.IndexIDMap2(vector.IndexFlatL2(D, device="simulated"))
+    _tiny_gpu(index, 1024)
+    index.add_with_ids(xb, np.arange(500) + 7)
+    assert index.search(xb[:3], 1)[1][:, 0].tolist() == [7, 8, 9]
+    assert index.device == "cpu"
+    assert isinstance(index.index, vector.IndexFlatL2)
+
+
+def test_out_of_memory_under_strict_mode_is_an_error(monkeypatch):
+    monkeypatch.setenv("ACCEL_STRICT", "1")
+    index = vector.IndexFlatL2(D, device="simulated")
+    _tiny_gpu(index, 1024)
+    index.add(make_data(500, D))
+    with pytest.raises(vector.FallbackError, match="out of GPU memory"):
+        index.search(make_data(1, D), 1)
+
+
+def test_faiss_gpu_class_names(monkeypatch):
+    res = vector.StandardGpuResources()
+    res.noTempMemory()
+    monkeypatch.setenv("ACCEL_DEVICE", "simulated")
+    flat = vector.GpuIndexFlatL2(res, D)
+    assert isinstance(flat, vector.IndexFlatL2)
+    assert flat.device == "simulated"
+    cagra = vector.GpuIndexCagra(res, D, vector.METRIC_L2, vector.GpuIndexCagraConfig())
+    assert isinstance(cagra, vector.IndexHNSWFlat)
+    ivf = vector.GpuIndexIVFFlat(res, D, 8, vector.METRIC_INNER_PRODUCT)
+    assert ivf.metric_type == vector.METRIC_INNER_PRODUCT
+    monkeypatch.setenv("ACCEL_DEVICE", "auto")
+    if not _device.probe_gpu().available:
+        ip = vector.GpuIndexFlatIP(res, D)
+        assert ip.device == "cpu"
+        assert ip.fallback_reason is not None
