@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from vector import _checks, _placement
+from vector import _checks, _placement, _progress
 from vector._gpu import GpuState
 from vector._params import (
     METRIC_INNER_PRODUCT,
@@ -196,13 +196,24 @@ class Index:
         object.__setattr__(self, "_refs", moved._refs)
         self._set_placement(placement)
 
+    def _build_estimate(self, phase: str, n: int) -> float:
+        """Rough seconds a CPU train/add of ``n`` vectors takes (only to decide on a bar)."""
+        if isinstance(self, IndexHNSW) and phase == "add":
+            return _progress.estimate_seconds("hnsw", n, self.d)
+        if isinstance(self, IndexIVF):
+            return _progress.estimate_seconds(f"ivf_{phase}", n, self.d, self.nlist)
+        return 0.0
+
     def train(self, x: Any) -> None:
         x = _checks.as_matrix(x, self.d)
         if self._gpu is not None:
             done, _ = self._gpu_try(self._gpu.train, x)
             if done:
                 return
-        self._cpu.train(x)
+        with _progress.building(
+            f"{type(self).__name__}.train", self._build_estimate("train", len(x))
+        ):
+            self._cpu.train(x)
 
     def add(self, x: Any) -> None:
         x = _checks.as_matrix(x, self.d)
@@ -211,7 +222,8 @@ class Index:
             done, _ = self._gpu_try(self._gpu.add, x, None)
             if done:
                 return
-        self._cpu.add(x)
+        with _progress.building(f"{type(self).__name__}.add", self._build_estimate("add", len(x))):
+            self._cpu.add(x)
 
     def add_with_ids(self, x: Any, ids: Any) -> None:
         x = _checks.as_matrix(x, self.d)
