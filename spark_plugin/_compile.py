@@ -290,6 +290,16 @@ class Compiler:
             return self._integral_division(op, args[0], args[1], e.dtype)
         if op == "cast":
             return self._cast(args[0], e.dtype)
+        if op == "unscaled":
+            return self.expr(args[0]).cast(pl.Int64)
+        if op == "make_decimal":
+            value = self.expr(args[0]).cast(pl.Int128)
+            precision, _ = _types.decimal_ps(e.dtype)
+            limit = _pow10(precision)
+            overflow = (value >= limit) | (value <= -limit)
+            if e.options[0]:
+                return pl.when(~overflow).then(value)
+            return _guarded(value, overflow, "decimal_overflow")
         if op == "in":
             return self._in(args[0], args[1:])
         if op == "like":
@@ -398,6 +408,10 @@ class Compiler:
             return self.plan(p.child).filter(self.expr(p.condition))
         if isinstance(p, _ir.Project):
             child = self.plan(p.child)
+            if not p.exprs:
+                # A frame with no columns has no rows in Polars; keep the row count (count(*)).
+                # (A bare literal would give one row, so number the rows instead.)
+                return child.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("__rows"))
             return child.select(
                 [self.expr(e).cast(polars_dtype(e.dtype)).alias(n) for n, e in p.exprs]
             )

@@ -69,8 +69,11 @@ def build(
     """The offloaded DataFrame: same columns (names, types, order) as ``df``."""
     spark = df.sparkSession
     _register(spark)
+    # Positional names inside the stages: Spark allows duplicate column names, Arrow batches
+    # handed to Spark do not; the user's names come back with toDF at the end.
+    user_names = [f.name for f in df.schema.fields]
     user_fields: tuple[_worker.Field, ...] = tuple(
-        (f.name, _spark_type_name(f.dataType)) for f in df.schema.fields
+        (f"_c{i}", _spark_type_name(f.dataType)) for i, f in enumerate(df.schema.fields)
     )
     root_columns = tuple(n for n, _ in root.output)
     if len(root_columns) != len(user_fields):
@@ -119,7 +122,7 @@ def build(
         )
     result = spark.read.format("accel_stage").option("stage", _worker.encode(lower)).load()
     if last_is_lower:
-        return result
+        return result.toDF(*user_names)
 
     # Stage 2: Spark shuffles on the group keys; the final aggregate merges the states.
     input_fields = lower_fields
@@ -142,7 +145,7 @@ def build(
         shuffled = result.repartition(partitions, *keys) if keys else result.repartition(1)
         result = shuffled.mapInArrow(_worker.map_stage(final), _worker.spark_schema(fields))
         if last:
-            return result
+            return result.toDF(*user_names)
         input_fields = fields
 
     # Stage 3: what is left (joins with the small result, sort, limit) in one task.
@@ -156,9 +159,10 @@ def build(
         user_output=True,
         output_columns=root_columns,
     )
-    return result.repartition(1).mapInArrow(
+    result = result.repartition(1).mapInArrow(
         _worker.map_stage(upper), _worker.spark_schema(user_fields)
     )
+    return result.toDF(*user_names)
 
 
 def _spark_type_name(data_type: Any) -> str:

@@ -141,14 +141,16 @@ def _fallback(name: str, reason: str, strict: bool, cause: BaseException | None 
         raise OffloadError(f"{name}() fell back to plain Spark: {reason}") from cause
 
 
-_ERROR_LINE = re.compile(r"^\s*([\w.]+(Error|Exception)):\s*(.*)$")
+_ERROR_LINE = re.compile(r"^\s*(?:Caused by:\s*|:\s*)?([\w.$]+(Error|Exception)):\s*(.*)$")
 
 
 def summarize(exc: BaseException) -> str:
     """The line that names the error, from a Python traceback wrapped in a JVM error."""
     lines = str(exc).splitlines()
     found = [line.strip() for line in lines if _ERROR_LINE.match(line)]
-    python_errors = [line for line in found if "Py4JJavaError" not in line]
+    python_errors = [
+        line for line in found if "Py4JJavaError" not in line and "SparkException" not in line
+    ]
     best = python_errors[-1] if python_errors else (lines[0] if lines else type(exc).__name__)
     return best[:500]
 

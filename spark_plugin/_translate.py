@@ -192,6 +192,12 @@ class Translator:
                 raise self._fail(f"{name} on {args[0].dtype} is not offloaded")
             op = "mod" if name == "Remainder" else "intdiv"
             return Call(op, tuple(args), args[0].dtype if op == "mod" else "long")
+        if name == "UnscaledValue":
+            return Call("unscaled", (args[0],), "long")
+        if name == "MakeDecimal":
+            dtype = _types.decimal(int(node["precision"]), int(node["scale"]))
+            null_on_overflow = bool(node.get("nullOnOverflow", True))
+            return Call("make_decimal", (args[0],), dtype, (null_on_overflow,))
         if name == "Cast":
             return self._cast(args[0], node["dataType"])
         if name == "In":
