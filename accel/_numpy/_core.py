@@ -476,25 +476,31 @@ def _wrap_result(
 # -- placement and dispatch ------------------------------------------------------------------
 
 
-def _has_device(values: Any) -> bool:
-    for value in values:
-        if isinstance(value, DeviceArray):
-            return True
-        if isinstance(value, (tuple, list)) and any(isinstance(v, DeviceArray) for v in value):
-            return True
-    return False
+DEVICE = -1  # _scan's answer when device data is among the values
 
 
-def _largest_host(values: Any) -> int:
+def _scan(values: Any) -> int:
+    """One pass over call arguments: DEVICE if a device array is among them, else the size of
+    the largest host array the device could hold. Long lists are sampled at both ends so that
+    ``np.array(big_list)`` stays O(1) here (it is placed after NumPy builds it)."""
     largest = 0
     for value in values:
-        if type(value) is np.ndarray and value.dtype.kind not in HOST_ONLY_KINDS:
-            largest = max(largest, value.size)
-        elif isinstance(value, (tuple, list)):
-            for item in value:
-                if type(item) is np.ndarray and item.dtype.kind not in HOST_ONLY_KINDS:
-                    largest = max(largest, item.size)
+        cls = type(value)
+        if cls is np.ndarray:
+            if value.size > largest and value.dtype.kind not in HOST_ONLY_KINDS:
+                largest = value.size
+        elif cls is DeviceArray:
+            return DEVICE
+        elif (cls is list or cls is tuple) and value:
+            inner = _scan(value if len(value) <= 64 else (value[0], value[-1]))
+            if inner == DEVICE:
+                return DEVICE
+            largest = max(largest, inner)
     return largest
+
+
+def _has_device(values: Any) -> bool:
+    return _scan(values) == DEVICE
 
 
 def _host_out(kwargs: dict[str, Any]) -> bool:
@@ -509,21 +515,26 @@ def wants_device(args: tuple[Any, ...], kwargs: dict[str, Any], created: int = 0
     """The placement policy: data already on the device stays there; otherwise a call goes
     to the device when its largest host array, or the array it creates, has at least
     ``min_gpu_elements`` elements and it does not write into a host ``out=`` array."""
-    if _has_device(args) or _has_device(kwargs.values()):
+    size = _scan(args)
+    if size == DEVICE:
         return True
-    if not STATE.active or _host_out(kwargs):
-        return False
-    size = max(created, _largest_host(args), _largest_host(kwargs.values()))
-    return size >= max(STATE.min_elements, 1)
+    if kwargs:
+        in_kwargs = _scan(kwargs.values())
+        if in_kwargs == DEVICE:
+            return True
+        if _host_out(kwargs):
+            return False
+        size = max(size, in_kwargs)
+    return STATE.active and max(size, created) >= max(STATE.min_elements, 1)
 
 
 def place_result(result: Any, call: str) -> Any:
     """A new host array of device size, made by a host call, moves to the device (counted)."""
     if (
-        STATE.active
-        and type(result) is np.ndarray
-        and result.base is None
+        type(result) is np.ndarray
         and result.size >= STATE.min_elements
+        and STATE.active
+        and result.base is None
         and result.dtype.kind not in HOST_ONLY_KINDS
     ):
         start = time.perf_counter()

@@ -67,10 +67,12 @@ def is_user_module(module_globals: dict[str, Any] | None) -> bool:
     """Whether the module owning ``module_globals`` is user code (script, notebook, tests)."""
     if module_globals is None:
         return False
+    filename = module_globals.get("__file__")
+    if filename and _user_paths and _is_user_file(filename):
+        return True  # asked for explicitly (treat_as_user_code), even inside a package
     name = module_globals.get("__name__") or ""
     if name.partition(".")[0] in _LIBRARY_PACKAGES:
         return False
-    filename = module_globals.get("__file__")
     if not filename:
         return True  # a REPL, a notebook cell, ``python -c``
     return _is_user_file(filename)

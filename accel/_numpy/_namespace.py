@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import math
 import types
 from collections.abc import Callable
@@ -13,8 +12,10 @@ import numpy as np
 from accel._numpy import _core
 from accel._numpy._core import STATE, DeviceArray, dispatch, place_result, wants_device
 
-# Submodules with device counterparts; every other submodule (testing, ma, char...) is NumPy's.
+# Submodules with device counterparts; every other submodule (ma, char...) is NumPy's, except
+# numpy.testing, whose helpers are handed host copies (see HostArgsModule).
 ACCELERATED_SUBMODULES = ("linalg", "fft", "random")
+HOST_ARGS_SUBMODULES = ("testing",)
 
 
 class _NDArrayMeta(type):
@@ -51,7 +52,11 @@ class ufunc(metaclass=_UfuncMeta):
 
 
 class UfuncProxy:
-    """A NumPy ufunc whose calls go through accel's placement and dispatch."""
+    """A NumPy ufunc whose calls go through accel's placement and dispatch.
+
+    Compares and hashes equal to the ufunc it wraps (``np.add == numpy.add``), so tables
+    keyed by ufuncs, in user code or in NumPy's own tests, still find it.
+    """
 
     def __init__(self, real: np.ufunc) -> None:
         self._ufunc = real
@@ -60,13 +65,12 @@ class UfuncProxy:
 
     def _run(self, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         real = self._ufunc if method == "__call__" else getattr(self._ufunc, method)
+        if not wants_device(args, kwargs):
+            return place_result(real(*args, **kwargs), self.__name__)
         if _core._has_device(args) or not all(_core._ours(a) for a in args):
             # NumPy's override protocol decides (a pandas Series gets to answer first).
             return real(*args, **kwargs)
-        if wants_device(args, kwargs):
-            return _core.call_ufunc(self._ufunc, method, args, kwargs)
-        call = self.__name__ if method == "__call__" else f"{self.__name__}.{method}"
-        return place_result(real(*args, **kwargs), call)
+        return _core.call_ufunc(self._ufunc, method, args, kwargs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._run("__call__", args, kwargs)
@@ -89,11 +93,75 @@ class UfuncProxy:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._ufunc, name)
 
+    def __eq__(self, other: object) -> bool:
+        return self._ufunc == (other._ufunc if isinstance(other, UfuncProxy) else other)
+
+    def __hash__(self) -> int:
+        return hash(self._ufunc)
+
     def __repr__(self) -> str:
         return repr(self._ufunc)
 
     def __reduce__(self) -> str:
         return self.__name__  # pickles as NumPy's ufunc of the same name
+
+
+class FunctionProxy:
+    """A NumPy function whose calls go through accel's placement and dispatch.
+
+    Equal (and hash-equal) to the NumPy function it wraps; pickles as that function.
+    """
+
+    def __init__(self, real: Callable[..., Any], call: str) -> None:
+        self.__wrapped__ = real
+        self.__name__ = getattr(real, "__name__", call)
+        self.__qualname__ = getattr(real, "__qualname__", call)
+        self.__module__ = getattr(real, "__module__", "numpy")
+        self.__doc__ = getattr(real, "__doc__", None)
+        self._call = call
+        self._short = call.rsplit(".", 1)[-1]
+        self._scalar = call not in _core.ARRAY_RESULT_CALLS
+        self._fast = _core._fast_function_by_name(call)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not STATE.active and not _core._has_device(args):
+            return self.__wrapped__(*args, **kwargs)
+        created = _creation_size(self._short, args, kwargs) if self._short in _CREATORS else 0
+        return dispatch(
+            self._call,
+            self.__wrapped__,
+            self._fast,
+            args,
+            kwargs,
+            scalar_result=self._scalar,
+            created=created,
+        )
+
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        return self  # stored on a class, it stays a plain function (no binding)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.__wrapped__, name)
+
+    def __eq__(self, other: object) -> bool:
+        target = other.__wrapped__ if isinstance(other, FunctionProxy) else other
+        return bool(self.__wrapped__ == target)
+
+    def __hash__(self) -> int:
+        return hash(self.__wrapped__)
+
+    def __repr__(self) -> str:
+        return repr(self.__wrapped__)
+
+    def __reduce__(self) -> Any:
+        return (
+            self.__wrapped__.__reduce__()
+            if hasattr(self.__wrapped__, "__reduce__")
+            else (
+                getattr,
+                (np, self.__name__),
+            )
+        )
 
 
 def _shape_size(shape: Any) -> int:
@@ -128,41 +196,81 @@ def _creation_size(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
     return 0
 
 
-def _wrap_function(real: Callable[..., Any], call: str) -> Callable[..., Any]:
-    short = call.rsplit(".", 1)[-1]
-    scalar = call not in _core.ARRAY_RESULT_CALLS
-    fast = _core._fast_function_by_name(call)
+_CREATORS = frozenset(
+    {
+        "zeros",
+        "ones",
+        "empty",
+        "full",
+        "arange",
+        "linspace",
+        "logspace",
+        "geomspace",
+        "eye",
+        "identity",
+    }
+)
 
-    def accelerated(*args: Any, **kwargs: Any) -> Any:
-        created = _creation_size(short, args, kwargs) if STATE.active else 0
-        return dispatch(call, real, fast, args, kwargs, scalar_result=scalar, created=created)
 
-    return functools.update_wrapper(accelerated, real)
+class RandomFunctionProxy(FunctionProxy):
+    """``np.random.<name>``: NumPy's stream unless device streams were asked for."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return _random_call(self, args, kwargs)
 
 
-def _wrap_random(real: Callable[..., Any], name: str) -> Callable[..., Any]:
-    call = f"random.{name}"
+def _random_call(proxy: FunctionProxy, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    real, call, name = proxy.__wrapped__, proxy._call, proxy._short
+    if not STATE.device_random:
+        # NumPy's stream, NumPy's numbers; a draw of device size then moves (counted).
+        if _core._has_device(args) or _core._has_device(kwargs.values()):
+            return dispatch(call, real, _no_device_stream, args, kwargs)  # a counted fallback
+        return place_result(real(*args, **kwargs), call)
+    if name == "seed" and STATE.xp is not None:
+        STATE.xp.random.seed(*args, **kwargs)
+    # With device streams on, a draw is made on the device from the start.
+    created = max(STATE.min_elements, 1) if name != "seed" else 0
+    return dispatch(call, real, proxy._fast, args, kwargs, created=created)
 
-    def fast() -> Callable[..., Any]:
-        if not STATE.device_random:
-            raise NotImplementedError(
-                "draws come from NumPy's random stream (device streams are opt-in)"
-            )
-        return _core._lookup(STATE.xp.random, name, call)
 
-    def accelerated(*args: Any, **kwargs: Any) -> Any:
-        if not STATE.device_random:
-            # NumPy's stream, NumPy's numbers; a draw of device size then moves (counted).
-            if _core._has_device(args) or _core._has_device(kwargs.values()):
-                return dispatch(call, real, fast, args, kwargs)  # a counted fallback
-            return place_result(real(*args, **kwargs), call)
-        if name == "seed" and STATE.xp is not None:
-            STATE.xp.random.seed(*args, **kwargs)
-        # With device streams on, a draw is made on the device from the start.
-        created = max(STATE.min_elements, 1) if name != "seed" else 0
-        return dispatch(call, real, fast, args, kwargs, created=created)
+def _no_device_stream() -> Callable[..., Any]:
+    raise NotImplementedError("draws come from NumPy's random stream (device streams are opt-in)")
 
-    return functools.update_wrapper(accelerated, real)
+
+def _host_args(value: Any) -> Any:
+    if isinstance(value, DeviceArray):
+        return _core.to_host(value, "ndarray.__array__ (to host)")
+    if type(value) is tuple or type(value) is list:
+        return type(value)(_host_args(v) for v in value)
+    return value
+
+
+class HostArgsModule(types.ModuleType):
+    """``numpy.testing`` for user code: its helpers get host copies of device arrays (counted).
+
+    Such helpers test ``isinstance(x, numpy.ndarray)`` before converting, and would take a
+    device array for a scalar; a library that converts with ``np.asarray`` needs none of this.
+    """
+
+    def __init__(self, real: types.ModuleType) -> None:
+        super().__init__(real.__name__, real.__doc__)
+        self._accel_real = real
+        self.__all__ = list(getattr(real, "__all__", []))
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._accel_real, name)
+        if callable(attr) and not isinstance(attr, type) and not name.startswith("_"):
+            real = attr
+
+            def on_host(*args: Any, **kwargs: Any) -> Any:
+                return real(*_host_args(args), **{k: _host_args(v) for k, v in kwargs.items()})
+
+            on_host.__name__ = getattr(real, "__name__", name)
+            on_host.__doc__ = getattr(real, "__doc__", None)
+            on_host.__wrapped__ = real  # type: ignore[attr-defined]
+            attr = on_host
+        setattr(self, name, attr)
+        return attr
 
 
 class AcceleratedModule(types.ModuleType):
@@ -197,12 +305,15 @@ class AcceleratedModule(types.ModuleType):
         if isinstance(attr, types.ModuleType):
             if self._accel_prefix == "" and name in ACCELERATED_SUBMODULES:
                 return AcceleratedModule(attr, f"{name}.")
+            if self._accel_prefix == "" and name in HOST_ARGS_SUBMODULES:
+                return HostArgsModule(attr)
             return attr
         if isinstance(attr, type) or not callable(attr):
             return attr
+        call = f"{self._accel_prefix}{name}"
         if self._accel_prefix == "random.":
-            return _wrap_random(attr, name)
-        return _wrap_function(attr, f"{self._accel_prefix}{name}")
+            return RandomFunctionProxy(attr, call)
+        return FunctionProxy(attr, call)
 
 
 NUMPY = AcceleratedModule(np)
@@ -210,6 +321,6 @@ NUMPY = AcceleratedModule(np)
 
 def submodule(name: str) -> Any:
     """The accelerated ``numpy.<name>`` for ``from numpy.<name> import ...``, or None."""
-    if name in ACCELERATED_SUBMODULES:
+    if name in ACCELERATED_SUBMODULES or name in HOST_ARGS_SUBMODULES:
         return getattr(NUMPY, name)
     return None

@@ -1,0 +1,174 @@
+"""NumPy's own test suite (shipped in the numpy wheel), plain and under ``pytest -p accel``.
+
+    python benchmarks/numpy_suite.py [--files test_umath ...] [--modes all-device default]
+
+Each file runs in fresh processes from an empty folder (this project's pytest settings don't
+apply): once with plain NumPy, then under accel in proxy-check mode (``ACCEL_DEVICE=simulated``)
+with ``-p accel -p accel._numpy._pytest`` so the suite's own ``import numpy`` gets the
+accelerated namespace. Modes: ``all-device`` (``ACCEL_MIN_GPU_ELEMENTS=0``: every array the
+tests make lives on the stand-in device, the real exercise of the proxy layer) and
+``default`` (the default threshold: the suite's small arrays stay on NumPy). Per-test outcomes
+come from JUnit XML; every test that passes plain but not under accel is listed with its
+reason in ``benchmarks/results/numpy_suite_failures.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+FILES = ["test_umath", "test_multiarray", "test_numeric", "test_indexing"]
+MODES = {
+    "all-device": {"ACCEL_DEVICE": "simulated", "ACCEL_MIN_GPU_ELEMENTS": "0"},
+    "default": {"ACCEL_DEVICE": "simulated"},
+}
+
+
+def run(module: str, mode: str | None, timeout: int) -> dict[str, object]:
+    """Run one test module; return counts and per-test outcome/reason."""
+    with tempfile.TemporaryDirectory() as empty:
+        xml = Path(empty) / "junit.xml"
+        args = [sys.executable, "-m", "pytest", "--pyargs", f"numpy._core.tests.{module}"]
+        args += ["-q", "-p", "no:cacheprovider", "--no-header", "-rN", f"--junitxml={xml}"]
+        args += ["-o", "junit_family=xunit1", "-W", "ignore::DeprecationWarning"]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ACCEL_")}
+        env["ACCEL_QUIET"] = "1"
+        if mode is not None:
+            args[3:3] = ["-p", "accel", "-p", "accel._numpy._pytest"]
+            env.update(MODES[mode])
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+        start = time.perf_counter()
+        try:
+            proc = subprocess.run(
+                args,
+                cwd=empty,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+            code, tail = proc.returncode, (proc.stdout.strip().splitlines() or [""])[-1]
+        except subprocess.TimeoutExpired:
+            code, tail = -1, f"timed out after {timeout} s"
+        outcomes = _outcomes(xml, module) if xml.exists() else {}
+    counts: dict[str, int] = {}
+    for outcome, _ in outcomes.values():
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return {
+        "seconds": round(time.perf_counter() - start, 1),
+        "exit_code": code,
+        "summary": tail,
+        "counts": counts,
+        "outcomes": outcomes,
+    }
+
+
+def _outcomes(xml: Path, module: str) -> dict[str, tuple[str, str]]:
+    result: dict[str, tuple[str, str]] = {}
+    for case in ET.parse(xml).getroot().iter("testcase"):
+        classname = (case.get("classname") or "").strip(".")
+        test_id = f"{module}::{classname + '::' if classname else ''}{case.get('name')}"
+        outcome, reason = "passed", ""
+        for child in case:
+            if child.tag in {"failure", "error"}:
+                outcome = "failed" if child.tag == "failure" else "error"
+                reason = (child.get("message") or "").strip().splitlines()[0:1]
+                reason = reason[0][:200] if reason else child.tag
+                break
+            if child.tag == "skipped":
+                outcome = "xfailed" if child.get("type") == "pytest.xfail" else "skipped"
+                break
+        result[test_id] = (outcome, reason)
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--files", nargs="+", default=FILES)
+    parser.add_argument("--modes", nargs="+", default=list(MODES), choices=list(MODES))
+    parser.add_argument("--timeout", type=int, default=3600)
+    parser.add_argument("--out", default=str(REPO / "benchmarks/results/numpy_suite.json"))
+    parser.add_argument(
+        "--failures", default=str(REPO / "benchmarks/results/numpy_suite_failures.md")
+    )
+    args = parser.parse_args()
+    import numpy
+
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    summary: dict[str, object] = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "commit": commit,
+        "machine": f"{platform.node()} {os.cpu_count()} CPUs, no GPU (proxy-check mode)",
+        "numpy": numpy.__version__,
+        "files": {},
+    }
+    lines = [
+        "# NumPy's own tests: accel-only failures",
+        "",
+        f"Generated by `benchmarks/numpy_suite.py` on {summary['date']} at commit {commit}, "
+        f"NumPy {numpy.__version__}, proxy-check mode (`ACCEL_DEVICE=simulated`, host stand-in "
+        "for CuPy; not yet run on a GPU). A test is listed when it passes with plain NumPy and "
+        "does not pass under `pytest -p accel`; the reason is the first line of its failure.",
+        "",
+    ]
+    for module in args.files:
+        plain = run(module, None, args.timeout)
+        entry: dict[str, object] = {"plain": _public(plain)}
+        plain_passed = {t for t, (o, _) in plain["outcomes"].items() if o == "passed"}  # type: ignore[attr-defined]
+        for mode in args.modes:
+            accel = run(module, mode, args.timeout)
+            outcomes: dict[str, tuple[str, str]] = accel["outcomes"]  # type: ignore[assignment]
+            both = sorted(
+                t for t in plain_passed if outcomes.get(t, ("missing", ""))[0] == "passed"
+            )
+            lost = sorted(plain_passed - set(both))
+            rate = len(both) / len(plain_passed) if plain_passed else 0.0
+            entry[mode] = {
+                **_public(accel),
+                "plain_passes_kept": len(both),
+                "plain_passes": len(plain_passed),
+                "ratio": round(rate, 4),
+                "accel_only_failures": len(lost),
+            }
+            print(
+                f"{module} [{mode}]: {len(both)}/{len(plain_passed)} of plain's passes "
+                f"({rate:.1%}); plain: {plain['summary']}; accel: {accel['summary']}",
+                flush=True,
+            )
+            lines += [
+                f"## {module} [{mode}]: {len(both)} of {len(plain_passed)} plain passes kept "
+                f"({rate:.1%}), {len(lost)} accel-only failures",
+                "",
+            ]
+            for test_id in lost:
+                outcome, reason = outcomes.get(test_id, ("missing", "not collected or not run"))
+                lines.append(f"- `{test_id}` ({outcome}): {reason or '-'}")
+            lines.append("")
+        summary["files"][module] = entry  # type: ignore[index]
+    Path(args.out).write_text(json.dumps(summary, indent=2) + "\n")
+    Path(args.failures).write_text("\n".join(lines) + "\n")
+    return 0
+
+
+def _public(run_result: dict[str, object]) -> dict[str, object]:
+    return {k: v for k, v in run_result.items() if k != "outcomes"}
+
+
+if __name__ == "__main__":
+    sys.exit(main())
