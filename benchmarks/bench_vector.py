@@ -46,8 +46,8 @@ RESULTS = ROOT / "benchmarks" / "results"
 def make_dataset(n: int, d: int = D, nq: int = NQ, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     centers = rng.standard_normal((1000, d)).astype(np.float32)
-    xb = centers[rng.integers(0, 1000, n)] + 0.6 * rng.standard_normal((n, d)).astype(np.float32)
-    xq = centers[rng.integers(0, 1000, nq)] + 0.6 * rng.standard_normal((nq, d)).astype(np.float32)
+    xb = centers[rng.integers(0, 1000, n)] + 1.5 * rng.standard_normal((n, d)).astype(np.float32)
+    xq = centers[rng.integers(0, 1000, nq)] + 1.5 * rng.standard_normal((nq, d)).astype(np.float32)
     for x in (xb, xq):
         x /= np.linalg.norm(x, axis=1, keepdims=True)
     return np.ascontiguousarray(xb, np.float32), np.ascontiguousarray(xq, np.float32)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -38,9 +39,10 @@ def as_matrix(x: Any, d: int, what: str = "x") -> np.ndarray:
     except (TypeError, ValueError) as exc:
         raise InputError(f"{what} cannot be converted to float32: {exc}") from None
     if out.size:
-        # One BLAS pass finds any non-finite row cheaply; NaN and inf propagate through the sum.
-        row_sums = out @ np.ones(d, dtype=np.float32)
-        if not np.isfinite(row_sums).all():
+        # One BLAS dot finds any NaN or inf cheaply (they propagate into the sum of squares);
+        # a finite sum that overflows only costs the exact per-row check below.
+        flat = out.reshape(-1)
+        if not math.isfinite(float(np.dot(flat, flat))):
             bad = np.flatnonzero(~np.isfinite(out).all(axis=1))
             if bad.size:
                 raise InputError(

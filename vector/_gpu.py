@@ -108,6 +108,8 @@ class GpuState:
         self.n_pending = 0
         self.dev_data: Any = None
         self.engine: Any = None
+        #: The device array an engine was built on: cuVS may keep a view of it, not a copy.
+        self._engine_data: Any = None
         self.engine_kind = "empty"
 
     @property
@@ -202,6 +204,8 @@ class GpuState:
         else:
             # the device copy is re-concatenated, so old and new copies briefly coexist
             need = (rows + self.n_rows) * 4 * self.d
+            if self.kind in ("ivf_flat", "cagra"):
+                need += rows * 4 * self.d  # cuVS keeps its own copy of the vectors
             if self.kind == "cagra":
                 need += rows * 4 * 2 * self.hnsw_m  # the graph
         free = self.b.free_bytes()
@@ -239,6 +243,7 @@ class GpuState:
             self.engine, self.engine_kind = None, "empty"
             return
         self.engine = self.b.brute_force.build(self.dev_data, metric=self.metric_name)
+        self._engine_data = self.dev_data
         self.engine_kind = "bf"
 
     def _build_cagra(self) -> None:
@@ -249,6 +254,7 @@ class GpuState:
             intermediate_graph_degree=2 * graph_degree,
         )
         self.engine = self.b.cagra.build(params, self.dev_data)
+        self._engine_data = self.dev_data
         self.engine_kind = "cagra"
 
     # --- searching -----------------------------------------------------------------------

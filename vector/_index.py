@@ -48,7 +48,7 @@ def _not_implemented(what: str, index: Index) -> RuntimeError:
 class Index:
     """Base class of every index. Not constructed directly (as in faiss)."""
 
-    __slots__ = ("__weakref__", "_cpu", "_gpu", "_placement", "_refs")
+    __slots__ = ("__weakref__", "_cpu", "_gpu", "_placement", "_refs", "_trained_seen")
 
     _cpu: Any
     _gpu: GpuState | None
@@ -64,6 +64,8 @@ class Index:
         object.__setattr__(self, "_gpu", gpu)
         object.__setattr__(self, "_placement", placement)
         object.__setattr__(self, "_refs", [])
+        # Once seen trained, an index stays trained (reset keeps training): skip re-checking.
+        object.__setattr__(self, "_trained_seen", False)
 
     def _set_placement(self, placement: Placement) -> None:
         object.__setattr__(self, "_placement", placement)
@@ -120,6 +122,7 @@ class Index:
 
     @is_trained.setter
     def is_trained(self, value: bool) -> None:
+        object.__setattr__(self, "_trained_seen", False)
         if self._gpu is not None:
             self._gpu.is_trained = bool(value)
         else:
@@ -169,8 +172,11 @@ class Index:
 
     # --- the faiss methods -------------------------------------------------------------------
     def _require_trained(self, what: str) -> None:
+        if self._trained_seen:
+            return
         if not self.is_trained:
             raise RuntimeError(f"{what}: {type(self).__name__} is not trained; call train(x) first")
+        object.__setattr__(self, "_trained_seen", True)
 
     def _gpu_try(self, op: Any, *args: Any, **kwargs: Any) -> tuple[bool, Any]:
         """Run ``op`` on the GPU path; out of device memory, move this index to the CPU.
@@ -282,7 +288,9 @@ class Index:
                     I[...] = ids
                     ids = I
                 return dist, ids
-        keep: list[Any] = []
+        if params is None:
+            return self._cpu.search(x, k, D=D, I=I)
+        keep: list[Any] = []  # faiss holds raw pointers into these during the call
         return self._cpu.search(x, k, params=to_faiss_params(params, keep), D=D, I=I)
 
     def assign(self, x: Any, k: Any, labels: Any = None) -> np.ndarray:
@@ -306,9 +314,8 @@ class Index:
     def remove_ids(self, x: Any) -> int:
         """Remove the selected ids (an IDSelector or an array of ids); returns how many went."""
         if self._gpu is not None:
+            # Unlike faiss's HNSW, the GPU path supports removal everywhere (tombstones).
             sel = x if isinstance(x, IDSelector) else IDSelectorBatch(x)
-            if self._gpu.kind == "cagra" and not self._allow_gpu_remove():
-                raise _not_implemented("remove_ids", self)
             return self._gpu.remove(sel)
         keep: list[Any] = []
         if isinstance(x, IDSelector):
@@ -316,9 +323,6 @@ class Index:
         if isinstance(x, (np.ndarray, list, tuple)):
             x = np.ascontiguousarray(x, dtype=np.int64)
         return int(self._cpu.remove_ids(x))
-
-    def _allow_gpu_remove(self) -> bool:
-        return True
 
     def reconstruct(self, key: Any, x: Any = None) -> np.ndarray:
         key = int(key)
@@ -693,9 +697,6 @@ class IndexIDMap(Index):
             if done:
                 return
         self._cpu.add_with_ids(x, ids)
-
-    def _allow_gpu_remove(self) -> bool:
-        return True
 
 
 class IndexIDMap2(IndexIDMap):

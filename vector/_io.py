@@ -43,26 +43,29 @@ def _cpu_object(index: Any) -> Any:
     return as_faiss(index)
 
 
-def _check_flat_bytes(data: bytes | memoryview, name: str) -> None:
-    """Reject truncated or inconsistent flat files before faiss sees them."""
-    if len(data) < 4:
-        raise IndexReadError(f"{name}: {len(data)} bytes is too short to be a faiss index")
-    if bytes(data[:4]) not in _FLAT_FOURCCS:
+def _check_flat_bytes(head: bytes | memoryview, total: int, name: str) -> None:
+    """Reject truncated or inconsistent flat files before faiss sees them.
+
+    ``head`` is the first bytes (at least the header), ``total`` the full length.
+    """
+    if total < 4:
+        raise IndexReadError(f"{name}: {total} bytes is too short to be a faiss index")
+    if bytes(head[:4]) not in _FLAT_FOURCCS:
         return
-    if len(data) < _HEADER_BYTES + 8:
-        raise IndexReadError(f"{name}: truncated flat index header ({len(data)} bytes)")
-    d = int(np.frombuffer(data, dtype=np.int32, count=1, offset=4)[0])
-    ntotal = int(np.frombuffer(data, dtype=np.int64, count=1, offset=8)[0])
-    metric = int(np.frombuffer(data, dtype=np.int32, count=1, offset=33)[0])
+    if total < _HEADER_BYTES + 8 or len(head) < _HEADER_BYTES + 8:
+        raise IndexReadError(f"{name}: truncated flat index header ({total} bytes)")
+    d = int(np.frombuffer(head, dtype=np.int32, count=1, offset=4)[0])
+    ntotal = int(np.frombuffer(head, dtype=np.int64, count=1, offset=8)[0])
+    metric = int(np.frombuffer(head, dtype=np.int32, count=1, offset=33)[0])
     offset = _HEADER_BYTES + (4 if metric > 1 else 0)
-    if d <= 0 or ntotal < 0 or len(data) < offset + 8:
+    if d <= 0 or ntotal < 0 or total < offset + 8 or len(head) < offset + 8:
         raise IndexReadError(f"{name}: corrupt flat index header (d={d}, ntotal={ntotal})")
-    count = int(np.frombuffer(data, dtype=np.uint64, count=1, offset=offset)[0])
+    count = int(np.frombuffer(head, dtype=np.uint64, count=1, offset=offset)[0])
     expected = offset + 8 + 4 * count
-    if count != d * ntotal or len(data) != expected:
+    if count != d * ntotal or total != expected:
         raise IndexReadError(
             f"{name}: corrupt or truncated flat index: header says {ntotal} x {d} floats, "
-            f"file has {len(data)} bytes (expected {expected})"
+            f"it has {total} bytes (expected {expected})"
         )
 
 
@@ -109,18 +112,15 @@ def _read_faiss(fname: Any, io_flags: int) -> Any:
 
     if hasattr(fname, "read"):
         data = fname.read()
-        _check_flat_bytes(data, "index stream")
         return _deserialize_faiss(np.frombuffer(data, dtype=np.uint8), "index stream")
     path = os.fspath(fname)
     try:
         size = os.path.getsize(path)
         with open(path, "rb") as handle:
-            head = handle.read(_HEADER_BYTES + 16) if size > 4096 else handle.read()
+            head = handle.read(_HEADER_BYTES + 16)
     except OSError as exc:
         raise IndexReadError(f"read_index: cannot open {path!r}: {exc.strerror or exc}") from None
-    if size <= 4096 or head[:4] in _FLAT_FOURCCS:
-        with open(path, "rb") as handle:
-            _check_flat_bytes(memoryview(handle.read()), path)
+    _check_flat_bytes(head, size, path)
     try:
         return faiss.read_index(path, io_flags)
     except RuntimeError as exc:
@@ -142,7 +142,7 @@ def _short(exc: BaseException) -> str:
 def _deserialize_faiss(data: np.ndarray, name: str) -> Any:
     from vector._cpu import faiss
 
-    _check_flat_bytes(data.tobytes()[: max(len(data), 0)], name)
+    _check_flat_bytes(data[: _HEADER_BYTES + 16].tobytes(), int(data.size), name)
     try:
         return faiss.deserialize_index(np.ascontiguousarray(data, dtype=np.uint8))
     except RuntimeError as exc:

@@ -23,13 +23,13 @@ def test_import_is_lazy_and_fast(run_python):
     assert report["dt"] < 0.2
 
 
-def test_first_use_loads_faiss_but_not_gpu_libraries(run_python):
+def test_cpu_use_loads_faiss_but_not_gpu_libraries(run_python):
     code = (
         "import sys, vector\n"
         "vector.IndexFlatL2(4)\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'faiss', 'cuvs', 'cupy'}))\n"
     )
-    result = run_python(code)
+    result = run_python(code, env={"ACCEL_DEVICE": "cpu"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "['faiss']"
 
