@@ -118,7 +118,18 @@ MUTATING_METHODS = frozenset(
 )
 # Methods whose result may be a view of the array (so ``.base`` must name the owner).
 VIEW_METHODS = frozenset(
-    {"reshape", "view", "transpose", "ravel", "squeeze", "swapaxes", "diagonal", "__getitem__"}
+    {
+        "reshape",
+        "view",
+        "transpose",
+        "ravel",
+        "squeeze",
+        "swapaxes",
+        "diagonal",
+        "__getitem__",
+        "__real__",
+        "__imag__",
+    }
 )
 
 
@@ -200,9 +211,17 @@ class DeviceArray(NDArrayOperatorsMixin):
     def real(self) -> Any:
         return _method(self, "__real__", lambda a: a.real)
 
+    @real.setter
+    def real(self, value: Any) -> None:
+        self.real[...] = value
+
     @property
     def imag(self) -> Any:
         return _method(self, "__imag__", lambda a: a.imag)
+
+    @imag.setter
+    def imag(self, value: Any) -> None:
+        self.imag[...] = value
 
     def __len__(self) -> int:
         if not self.shape:

@@ -52,6 +52,8 @@ class SimArray:
     __slots__ = ("__weakref__", "_host")
 
     def __init__(self, host: np.ndarray) -> None:
+        if type(host) is not np.ndarray:
+            raise TypeError(f"Unsupported type {type(host)}")  # no NumPy subclasses on a GPU
         _check_dtype(host.dtype)
         limit = _capacity[0]
         if limit is not None and host.base is None and host.nbytes > limit:
