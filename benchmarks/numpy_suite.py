@@ -101,10 +101,11 @@ def main() -> int:
     parser.add_argument(
         "--failures", default=str(REPO / "benchmarks/results/numpy_suite_failures.md")
     )
+    parser.add_argument("--commit", help="when running from an exported snapshot of the tree")
     args = parser.parse_args()
     import numpy
 
-    commit = subprocess.run(
+    commit = args.commit or subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"],
         cwd=REPO,
         capture_output=True,
