@@ -260,6 +260,12 @@ class DeviceArray(NDArrayOperatorsMixin):
             mutates=self,
         )
 
+    @property
+    def __cuda_array_interface__(self) -> Any:
+        # CUDA-aware libraries (cuDF, CuPy, Numba) take device arrays without a copy; the
+        # stand-in has no such interface, so this raises AttributeError there.
+        return self._fast.__cuda_array_interface__
+
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         if copy is False:
             raise ValueError("Unable to avoid copy while creating an array as requested.")
@@ -422,8 +428,11 @@ def _to_fast(value: Any, moved: _Moved) -> Any:
     if isinstance(value, DeviceArray):
         return value._fast
     if isinstance(value, np.ndarray):
-        if type(value) is not np.ndarray:  # masked arrays, matrices: their semantics are NumPy's
-            raise TypeError(f"{type(value).__name__} stays on NumPy")
+        if type(value) is not np.ndarray:
+            if STATE.kind == "gpu" and hasattr(value, "__cuda_array_interface__"):
+                # cudf.pandas' ndarray proxy over device memory: zero-copy (not yet run on a GPU)
+                return STATE.xp.asarray(value)
+            raise TypeError(f"{type(value).__name__} stays on NumPy")  # masked arrays, matrix
         return _move_to_device(value, moved)
     if isinstance(value, tuple):
         return tuple(_to_fast(v, moved) for v in value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import pydoc
 import types
 from collections.abc import Callable
 from typing import Any
@@ -102,8 +103,9 @@ class UfuncProxy:
     def __repr__(self) -> str:
         return repr(self._ufunc)
 
-    def __reduce__(self) -> str:
-        return self.__name__  # pickles as NumPy's ufunc of the same name
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickles as NumPy's own ufunc, so a process without accel can load it
+        return (pydoc.locate, (f"numpy.{self.__name__}",))
 
 
 class FunctionProxy:
@@ -153,15 +155,9 @@ class FunctionProxy:
     def __repr__(self) -> str:
         return repr(self.__wrapped__)
 
-    def __reduce__(self) -> Any:
-        return (
-            self.__wrapped__.__reduce__()
-            if hasattr(self.__wrapped__, "__reduce__")
-            else (
-                getattr,
-                (np, self.__name__),
-            )
-        )
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickles as NumPy's own function, so a process without accel can load it
+        return (pydoc.locate, (f"numpy.{self._call}",))
 
 
 def _shape_size(shape: Any) -> int:

@@ -330,3 +330,33 @@ def test_real_cupy_serves_numpy(run_python) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["cupy", "gpu"]
+
+
+def test_function_and_ufunc_proxies_stand_in_for_numpys(run_python) -> None:
+    out = run(
+        run_python,
+        """
+        import pickle
+        from numpy.testing import assert_array_equal
+        a = np.arange(200_000.0)
+        assert_array_equal(a * 1, real_np.arange(200_000.0))  # testing helpers get host copies
+        print(json.dumps({
+            "eq": [np.add == real_np.add, np.sum == real_np.sum, real_np.sum in [np.sum]],
+            "hash": {real_np.add: 1}.get(np.add) == 1 and {real_np.mean: 2}.get(np.mean) == 2,
+            "pickled": pickle.loads(pickle.dumps(np.sum)) is real_np.sum,
+            "ufunc_pickled": pickle.loads(pickle.dumps(np.add)) is real_np.add,
+            "isinstance_ufunc": isinstance(np.add, np.ufunc),
+            "name": np.linalg.inv.__name__,
+            "testing_copies": calls()["ndarray.__array__ (to host)"]["gpu_calls"],
+        }))
+        """,
+    )
+    assert out == {
+        "eq": [True, True, True],
+        "hash": True,
+        "pickled": True,
+        "ufunc_pickled": True,
+        "isinstance_ufunc": True,
+        "name": "inv",
+        "testing_copies": 1,
+    }
