@@ -56,7 +56,7 @@ def enable(kind: str, min_gpu_elements: int) -> LibraryStatus:
             why = f"CuPy could not start ({type(exc).__name__}: {str(exc)[:160]})"
             return LibraryStatus("numpy", "cpu", "numpy", why)
         STATE.xp, STATE.kind, STATE.engine, STATE.fallback_errors = xp, kind, engine, errors
-    STATE.min_elements = min_gpu_elements
+    STATE.min_elements = max(min_gpu_elements, 1)  # 0 means every non-empty array
     STATE.active = True
     _hook.install()
     where = f"arrays of {min_gpu_elements:,}+ elements"

@@ -553,7 +553,7 @@ def wants_device(args: tuple[Any, ...], kwargs: dict[str, Any], created: int = 0
         if _host_out(kwargs):
             return False
         size = max(size, in_kwargs)
-    return STATE.active and max(size, created) >= max(STATE.min_elements, 1)
+    return STATE.active and max(size, created) >= STATE.min_elements
 
 
 def place_result(result: Any, call: str) -> Any:

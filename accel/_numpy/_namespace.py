@@ -74,6 +74,14 @@ class UfuncProxy:
         return _core.call_ufunc(self._ufunc, method, args, kwargs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs:
+            # the common small call, kept short: under the threshold it is NumPy plus a scan
+            size = _core._scan(args)
+            if 0 <= size < STATE.min_elements:
+                result = self._ufunc(*args)
+                if type(result) is np.ndarray and result.size >= STATE.min_elements:
+                    return place_result(result, self.__name__)
+                return result
         return self._run("__call__", args, kwargs)
 
     def reduce(self, *args: Any, **kwargs: Any) -> Any:
@@ -126,6 +134,14 @@ class FunctionProxy:
         self._fast = _core._fast_function_by_name(call)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs and self._short not in _CREATORS:
+            # the common small call, kept short: under the threshold it is NumPy plus a scan
+            size = _core._scan(args)
+            if 0 <= size < STATE.min_elements or (size >= 0 and not STATE.active):
+                result = self.__wrapped__(*args)
+                if type(result) is np.ndarray and result.size >= STATE.min_elements:
+                    return place_result(result, self._call)
+                return result
         if not STATE.active and not _core._has_device(args):
             return self.__wrapped__(*args, **kwargs)
         created = _creation_size(self._short, args, kwargs) if self._short in _CREATORS else 0
@@ -225,7 +241,7 @@ def _random_call(proxy: FunctionProxy, args: tuple[Any, ...], kwargs: dict[str, 
     if name == "seed" and STATE.xp is not None:
         STATE.xp.random.seed(*args, **kwargs)
     # With device streams on, a draw is made on the device from the start.
-    created = max(STATE.min_elements, 1) if name != "seed" else 0
+    created = STATE.min_elements if name != "seed" else 0
     return dispatch(call, real, proxy._fast, args, kwargs, created=created)
 
 
