@@ -530,7 +530,11 @@ class IndexIVF(Index):
         gpu: Any,
     ) -> None:
         def make_cpu() -> Any:
-            q = as_faiss(quantizer) if quantizer is not None else None
+            # a quantizer left on the GPU path cannot serve a faiss-cpu IVF: use a fresh one
+            usable = quantizer is not None and not (
+                isinstance(quantizer, Index) and quantizer._gpu is not None
+            )
+            q = as_faiss(quantizer) if usable else None
             if q is None:
                 from vector._cpu import faiss
 
