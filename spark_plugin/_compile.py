@@ -148,8 +148,6 @@ class Compiler:
         else:  # div: a * 10^(sr - s1 + s2) / b, rounded HALF_UP
             shift = sr - s1 + s2
             zero = y == 0
-            if self.ansi:
-                x = _guarded(x, zero & x.is_not_null(), "divide_by_zero")
             if shift >= 0:
                 if p1 + shift > 38:
                     estimate = x.cast(pl.Float64) * float(10**shift)
@@ -158,7 +156,15 @@ class Compiler:
                 value = pl.when(~zero).then(_div_half_up(numerator, y))
             else:
                 value = pl.when(~zero).then(_div_half_up(x, y * _pow10(-shift)))
+            value = self._zero_divisor_guard(value, x, zero)
         return self._check_precision(value, result)
+
+    def _zero_divisor_guard(self, value: pl.Expr, dividend: pl.Expr, zero: pl.Expr) -> pl.Expr:
+        """ANSI: a zero divisor with a non-null dividend is an error. The guard wraps the whole
+        value so Polars cannot fold it away with a constant ``when(divisor != 0)``."""
+        if not self.ansi:
+            return value
+        return _guarded(value, zero & dividend.is_not_null(), "divide_by_zero")
 
     def _cast(self, arg: Expr, target: str) -> pl.Expr:
         value = self.expr(arg)
@@ -275,9 +281,7 @@ class Compiler:
                 return self._int_arith(op, x, y, e.dtype)
             if op == "div":
                 zero = y == 0
-                if self.ansi:
-                    x = _guarded(x, zero & x.is_not_null(), "divide_by_zero")
-                return pl.when(~zero).then(x / y)
+                return self._zero_divisor_guard(pl.when(~zero).then(x / y), x, zero)
             return {"add": x + y, "sub": x - y, "mul": x * y}[op]
         if op == "neg":
             x = self.expr(args[0])
@@ -358,14 +362,14 @@ class Compiler:
         x = self.expr(a).cast(pl.Int128)
         y = self.expr(b).cast(pl.Int128)
         zero = y == 0
-        if self.ansi:
-            x = _guarded(x, zero & x.is_not_null(), "divide_by_zero")
         # Java truncates toward zero; Polars' // floors.
         q = _abs(x) // _abs(y)
         q = pl.when((x < 0) != (y < 0)).then(_neg(q)).otherwise(q)
         if op == "intdiv":
-            return pl.when(~zero).then(self._narrow(q, "long"))
-        return pl.when(~zero).then((x - q * y).cast(_INT_DTYPES[dtype]))
+            value = pl.when(~zero).then(self._narrow(q, "long"))
+        else:
+            value = pl.when(~zero).then((x - q * y).cast(_INT_DTYPES[dtype]))
+        return self._zero_divisor_guard(value, x, zero)
 
     def _in(self, value: Expr, items: tuple[Expr, ...]) -> pl.Expr:
         x = self.expr(value)

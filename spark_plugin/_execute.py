@@ -75,6 +75,7 @@ def build(
     user_fields: tuple[_worker.Field, ...] = tuple(
         (f"_c{i}", _spark_type_name(f.dataType)) for i, f in enumerate(df.schema.fields)
     )
+    user_nullable = tuple(bool(f.nullable) for f in df.schema.fields)
     root_columns = tuple(n for n, _ in root.output)
     if len(root_columns) != len(user_fields):
         raise NotImplementedError("plan output does not match the DataFrame's columns")
@@ -119,6 +120,7 @@ def build(
             output_fields=lower_fields,
             user_output=last_is_lower,
             output_columns=lower_columns,
+            output_nullable=user_nullable if last_is_lower else (),
         )
     result = spark.read.format("accel_stage").option("stage", _worker.encode(lower)).load()
     if last_is_lower:
@@ -139,11 +141,14 @@ def build(
             output_fields=fields,
             user_output=last,
             output_columns=columns,
+            output_nullable=user_nullable if last else (),
         )
         keys = stages.shuffle_keys
         partitions = int(conf.get("spark.sql.shuffle.partitions", "200"))
         shuffled = result.repartition(partitions, *keys) if keys else result.repartition(1)
-        result = shuffled.mapInArrow(_worker.map_stage(final), _worker.spark_schema(fields))
+        result = shuffled.mapInArrow(
+            _worker.map_stage(final), _worker.spark_schema(fields, final.output_nullable)
+        )
         if last:
             return result.toDF(*user_names)
         input_fields = fields
@@ -158,9 +163,10 @@ def build(
         output_fields=user_fields,
         user_output=True,
         output_columns=root_columns,
+        output_nullable=user_nullable,
     )
     result = result.repartition(1).mapInArrow(
-        _worker.map_stage(upper), _worker.spark_schema(user_fields)
+        _worker.map_stage(upper), _worker.spark_schema(user_fields, user_nullable)
     )
     return result.toDF(*user_names)
 

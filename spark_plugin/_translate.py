@@ -442,11 +442,24 @@ class Translator:
     def _tag_only(self, name: str, node: JsonNode) -> None:
         for key in ("projectList", "aggregateExpressions", "groupingExpressions", "order"):
             for nodes in node.get(key) or []:
-                with contextlib.suppress(_Unsupported):
-                    self.expr(tree(nodes)) if key != "aggregateExpressions" else None
+                self._tag_expr_tree(tree(nodes))
         if node.get("condition"):
             with contextlib.suppress(_Unsupported):
                 self.expr(tree(node["condition"]))
+
+    def _tag_expr_tree(self, item: tuple[JsonNode, list[Any]]) -> None:
+        """Collect the reasons inside one expression without building it."""
+        node, kids = item
+        if short_class(node) == "AggregateExpression":
+            with contextlib.suppress(_Unsupported):
+                self._agg_call(item)
+            return
+        if short_class(node) == "SortOrder" or _contains_agg(item):
+            for kid in kids:
+                self._tag_expr_tree(kid)
+            return
+        with contextlib.suppress(_Unsupported):
+            self.expr(item)
 
     def _int_literal(self, nodes: list[JsonNode]) -> int:
         expr = self.expr(tree(nodes))

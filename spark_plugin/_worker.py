@@ -41,6 +41,8 @@ class Stage:
     user_output: bool = False
     #: Internal column for each output field (user output renames them).
     output_columns: tuple[str, ...] = ()
+    #: Spark's nullability of each user output column (Spark's schema says e.g. count is NOT NULL).
+    output_nullable: tuple[bool, ...] = ()
 
 
 def encode(stage: Stage) -> str:
@@ -133,8 +135,14 @@ def to_arrow(frame: pl.DataFrame, stage: Stage) -> pa.RecordBatch:
         _to_arrow_array(frame.get_column(column), dtype)
         for column, (_, dtype) in zip(stage.output_columns, stage.output_fields, strict=True)
     ]
-    names = [n for n, _ in stage.output_fields]
-    return pa.RecordBatch.from_arrays(arrays, names=names)
+    flags = stage.output_nullable or (True,) * len(arrays)
+    schema = pa.schema(
+        [
+            pa.field(n, arrow_type(t), nullable=flag)
+            for (n, t), flag in zip(stage.output_fields, flags, strict=True)
+        ]
+    )
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
 # -- running a stage ----------------------------------------------------------------------------
@@ -222,7 +230,7 @@ except ImportError:  # pragma: no cover - workers always have pyspark
     InputPartition = object  # type: ignore[assignment,misc]
 
 
-def spark_schema(fields: tuple[Field, ...]) -> Any:
+def spark_schema(fields: tuple[Field, ...], nullable: tuple[bool, ...] = ()) -> Any:
     from pyspark.sql import types as T
 
     def convert(dtype: FieldType) -> Any:
@@ -244,7 +252,10 @@ def spark_schema(fields: tuple[Field, ...]) -> Any:
             "null": T.NullType(),
         }[dtype]
 
-    return T.StructType([T.StructField(n, convert(t), True) for n, t in fields])
+    flags = nullable or (True,) * len(fields)
+    return T.StructType(
+        [T.StructField(n, convert(t), flag) for (n, t), flag in zip(fields, flags, strict=True)]
+    )
 
 
 class StageSource(DataSource):
@@ -255,7 +266,8 @@ class StageSource(DataSource):
         return "accel_stage"
 
     def schema(self) -> Any:
-        return spark_schema(decode(self.options["stage"]).output_fields)
+        stage = decode(self.options["stage"])
+        return spark_schema(stage.output_fields, stage.output_nullable)
 
     def reader(self, schema: Any) -> StageReader:
         return StageReader(decode(self.options["stage"]))
