@@ -25,17 +25,18 @@ def as_matrix(x: Any, d: int, what: str = "x") -> np.ndarray:
     faiss converts float64/float16/int input to float32 silently; so do we. Unlike faiss, rows with
     NaN or infinity are refused: they can never be found and they poison k-means training.
     """
-    x = _to_host(x)
-    shape = getattr(x, "shape", None)
-    if shape is None:
-        x = np.asarray(x)
-        shape = x.shape
+    if type(x) is not np.ndarray:  # the common case skips these probes (per-query cost)
+        x = _to_host(x)
+        if getattr(x, "shape", None) is None:
+            x = np.asarray(x)
+    shape = x.shape
     if len(shape) != 2:
         raise InputError(f"{what} must be a 2-D array of shape (n, {d}); got shape {tuple(shape)}")
     if shape[1] != d:
         raise InputError(f"{what} has {shape[1]} columns but the index has d={d}")
     try:
-        out = np.ascontiguousarray(x, dtype=np.float32)
+        ok = type(x) is np.ndarray and x.dtype == np.float32 and x.flags.c_contiguous
+        out = x if ok else np.ascontiguousarray(x, dtype=np.float32)
     except (TypeError, ValueError) as exc:
         raise InputError(f"{what} cannot be converted to float32: {exc}") from None
     if out.size:

@@ -48,7 +48,7 @@ def _not_implemented(what: str, index: Index) -> RuntimeError:
 class Index:
     """Base class of every index. Not constructed directly (as in faiss)."""
 
-    __slots__ = ("__weakref__", "_cpu", "_gpu", "_placement", "_refs", "_trained_seen")
+    __slots__ = ("__weakref__", "_cpu", "_d", "_gpu", "_placement", "_refs", "_trained_seen")
 
     _cpu: Any
     _gpu: GpuState | None
@@ -64,6 +64,8 @@ class Index:
         object.__setattr__(self, "_gpu", gpu)
         object.__setattr__(self, "_placement", placement)
         object.__setattr__(self, "_refs", [])
+        # d never changes; reading it through SWIG on every search costs more than the check
+        object.__setattr__(self, "_d", int(gpu.d if gpu is not None else cpu.d))
         # Once seen trained, an index stays trained (reset keeps training): skip re-checking.
         object.__setattr__(self, "_trained_seen", False)
 
@@ -110,7 +112,7 @@ class Index:
     # --- attributes faiss users read ---------------------------------------------------------
     @property
     def d(self) -> int:
-        return int(self._gpu.d if self._gpu is not None else self._cpu.d)
+        return self._d
 
     @property
     def ntotal(self) -> int:
