@@ -30,6 +30,20 @@ def _oom_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
+def _library_errors() -> tuple[type[BaseException], ...]:
+    try:
+        from cuvs.common.exceptions import CuvsException
+    except ImportError:
+        return ()
+    return (CuvsException,)
+
+
+def _is_oom(exc: BaseException) -> bool:
+    # cuVS reports a C++ std::bad_alloc / rmm::out_of_memory as CuvsException with that text.
+    text = str(exc).lower()
+    return "out_of_memory" in text or "out of memory" in text or "bad_alloc" in text
+
+
 BINDING = Binding(
     name="cuVS",
     xp=cp,
@@ -43,4 +57,6 @@ BINDING = Binding(
     as_array=cp.asarray,
     free_bytes=_free_bytes,
     oom_errors=_oom_errors(),
+    library_errors=_library_errors(),
+    is_oom=_is_oom,
 )

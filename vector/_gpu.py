@@ -53,6 +53,9 @@ class Binding:
     free_bytes: Callable[[], int]
     #: Exceptions that mean "the device ran out of memory".
     oom_errors: tuple[type[BaseException], ...]
+    #: The GPU library's own error types; one counts as out-of-memory when ``is_oom`` says so.
+    library_errors: tuple[type[BaseException], ...] = ()
+    is_oom: Callable[[BaseException], bool] = lambda exc: False
 
 
 def _size(n_bytes: int) -> str:
@@ -451,6 +454,11 @@ class GpuState:
     def reconstruct(self, key: int) -> np.ndarray:
         with self.lock:
             self.flush()
+            if self.kind == "flat" and self.positional:
+                # compacted at every removal, so id == row (LangChain's MMR calls this per hit)
+                if 0 <= key < self.n_rows:
+                    return self.host[key].copy()
+                raise RuntimeError(f"reconstruct: id {key} is not in the index")
             rows = np.flatnonzero((self.labels == key) & self.alive)
             if rows.size == 0:
                 raise RuntimeError(f"reconstruct: id {key} is not in the index")

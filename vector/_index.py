@@ -190,7 +190,9 @@ class Index:
         assert state is not None
         try:
             return True, op(*args, **kwargs)
-        except state.b.oom_errors as exc:
+        except state.b.oom_errors + state.b.library_errors as exc:
+            if not isinstance(exc, state.b.oom_errors) and not state.b.is_oom(exc):
+                raise
             self._leave_gpu(f"out of GPU memory ({type(exc).__name__}: {exc})")
             return False, None
 

@@ -255,3 +255,30 @@ def test_faiss_gpu_class_names(monkeypatch):
         ip = vector.GpuIndexFlatIP(res, D)
         assert ip.device == "cpu"
         assert ip.fallback_reason is not None
+
+
+class _FakeCuvsError(Exception):
+    pass
+
+
+@pytest.mark.parametrize(("message", "falls_back"), [("std::bad_alloc", True), ("bad k", False)])
+def test_gpu_library_errors_fall_back_only_when_they_mean_oom(monkeypatch, message, falls_back):
+    import dataclasses
+
+    index = vector.IndexFlatL2(D, device="simulated")
+    state = index._gpu
+    state.b = dataclasses.replace(
+        state.b, library_errors=(_FakeCuvsError,), is_oom=lambda exc: "bad_alloc" in str(exc)
+    )
+
+    def failing_build() -> None:
+        raise _FakeCuvsError(message)
+
+    monkeypatch.setattr(state, "_build_brute_force", failing_build)
+    index.add(make_data(20, D))
+    if falls_back:
+        assert index.search(make_data(1, D), 1)[1][0, 0] >= 0
+        assert "bad_alloc" in index.fallback_reason
+    else:
+        with pytest.raises(_FakeCuvsError, match="bad k"):
+            index.search(make_data(1, D), 1)
