@@ -183,8 +183,12 @@ def _shape_size(shape: Any) -> int:
 
 
 def _creation_size(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
-    """Elements a creation function will make, known before making them (0 if unknown)."""
+    """Elements a creation function will make, known before making them (0 if unknown, or
+    if the dtype asked for cannot live on the device)."""
     try:
+        dtype = kwargs.get("dtype")
+        if dtype is not None and np.dtype(dtype).kind in _core.HOST_ONLY_KINDS:
+            return 0
         if name in {"zeros", "ones", "empty", "full"}:
             return _shape_size(args[0] if args else kwargs["shape"])
         if name == "arange":

@@ -321,7 +321,16 @@ def host_only_dtypes() -> Any:
     obj = np.array([1, "two", 3.0] * 8, dtype=object)
     text = np.array(["ab", "cd", "ef"] * 8)
     when = np.arange("2024-01-01", "2024-01-25", dtype="datetime64[D]")
-    return [obj[:3].tolist(), text, np.char.upper(text), when + 1, np.concatenate([text, text])]
+    record = np.zeros(N, dtype=[("x", "f8"), ("y", "i4")])
+    return [
+        obj[:3].tolist(),
+        text,
+        np.char.upper(text),
+        when + 1,
+        np.concatenate([text, text]),
+        record["x"] + 1,
+        np.arange(N).astype(str)[:3],
+    ]
 
 
 @scenario

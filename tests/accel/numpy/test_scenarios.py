@@ -122,7 +122,8 @@ def test_all_device_mode_falls_back_only_for_host_dtypes(
     fallbacks = {
         c["call"]: c["fallback_reasons"] for c in accel["report"]["calls"] if c["cpu_calls"]
     }
-    assert fallbacks == {}, fallbacks
+    # converting device data to strings is the one fallback these scenarios must make
+    assert fallbacks == {"ndarray.astype": {"TypeError: Unsupported dtype <U21": 1}}
 
 
 @pytest.mark.gpu
