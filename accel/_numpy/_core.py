@@ -710,7 +710,15 @@ def call_ufunc(
 
     def fast() -> Callable[..., Any]:
         fast_ufunc = _lookup(STATE.xp, name, call)
-        return fast_ufunc if method == "__call__" else _lookup(fast_ufunc, method, call)
+        func = fast_ufunc if method == "__call__" else _lookup(fast_ufunc, method, call)
+        if not isinstance(kwargs.get("out"), tuple) or len(kwargs["out"]) != 1:
+            return func
+
+        def single_out(*args: Any, out: tuple[Any, ...], **rest: Any) -> Any:
+            # NumPy hands __array_ufunc__ out=(arr,); CuPy's ufuncs take the array itself
+            return func(*args, out=out[0], **rest)
+
+        return single_out
 
     return dispatch(call, numpy_func, fast, inputs, kwargs, scalar_result="out" not in kwargs)
 
