@@ -60,6 +60,10 @@ def test_user_code_gets_accel_libraries_get_numpy(run_python) -> None:
             "repo_file": _hook.is_user_module({"__name__": "m", "__file__": "/work/x/m.py"}),
             "our_packages": _hook.is_user_module({"__name__": "vector._io", "__file__": "/x.py"}),
             "notebook": _hook.is_user_module({"__name__": "__main__"}),
+            # what `pytest -p accel._numpy._pytest` does for NumPy's own tests
+            "marked": (_hook.treat_as_user_code(site + "/numpy/_core/tests"),
+                       _hook.is_user_module({"__name__": "numpy._core.tests.t",
+                                             "__file__": site + "/numpy/_core/tests/t.py"}))[1],
         }))
         """,
     )
@@ -75,6 +79,7 @@ def test_user_code_gets_accel_libraries_get_numpy(run_python) -> None:
         "repo_file": True,
         "our_packages": False,
         "notebook": True,
+        "marked": True,
     }
 
 
