@@ -21,36 +21,37 @@ def _register(spark: Any) -> None:
 
 def compute_splits(
     scan: _ir.Scan, max_partition_bytes: int, open_cost: int, parallelism: int
-) -> tuple[tuple[tuple[str, tuple[int, ...]], ...], ...]:
-    """Spark's split sizing (``maxSplitBytes``) over Parquet row groups instead of byte ranges."""
+) -> tuple[tuple[tuple[str, int, int], ...], ...]:
+    """Spark's split sizing (``maxSplitBytes``) over whole Parquet row groups instead of byte
+    ranges. Each split is a list of (file, first row, row count) pieces."""
     per_core = scan.total_bytes // max(1, parallelism)
     split_bytes = min(max_partition_bytes, max(open_cost, per_core))
-    pieces: list[tuple[str, int, int]] = []  # (file, row group, compressed bytes)
+    pieces: list[tuple[str, int, int, int]] = []  # (file, first row, rows, compressed bytes)
     for path in scan.files:
         meta = pq.ParquetFile(path).metadata
+        first = 0
         for i in range(meta.num_row_groups):
             group = meta.row_group(i)
             size = sum(group.column(c).total_compressed_size for c in range(group.num_columns))
-            pieces.append((path, i, size))
+            pieces.append((path, first, group.num_rows, size))
+            first += group.num_rows
     if not pieces:
         return ()
-    total = sum(size for _, _, size in pieces)
+    total = sum(piece[3] for piece in pieces)
     count = max(1, min(len(pieces), math.ceil(total / max(1, split_bytes))))
     target = total / count
-    splits: list[list[tuple[str, int]]] = [[]]
+    splits: list[list[tuple[str, int, int]]] = [[]]
     filled = 0.0
-    for path, index, size in pieces:
+    for path, first, rows, size in pieces:
         if filled >= target * len(splits) and len(splits) < count:
             splits.append([])
-        splits[-1].append((path, index))
+        current = splits[-1]
+        if current and current[-1][0] == path and current[-1][1] + current[-1][2] == first:
+            current[-1] = (path, current[-1][1], current[-1][2] + rows)  # contiguous: merge
+        else:
+            current.append((path, first, rows))
         filled += size
-    out = []
-    for split in splits:
-        by_file: dict[str, list[int]] = {}
-        for path, index in split:
-            by_file.setdefault(path, []).append(index)
-        out.append(tuple((path, tuple(groups)) for path, groups in by_file.items()))
-    return tuple(out)
+    return tuple(tuple(split) for split in splits)
 
 
 def _transport(output: tuple[tuple[str, str], ...]) -> tuple[_worker.Field, ...]:

@@ -11,7 +11,6 @@ from typing import Any
 
 import polars as pl
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from spark_plugin import _compile, _engine, _ir, _types
 
@@ -31,8 +30,8 @@ class Stage:
     #: The plan run over the scans (data-source stage) or over ``Input`` (later stages).
     plan: _ir.Plan | None = None
     split: _ir.Scan | None = None
-    #: Per task: the (file, row groups) pieces of ``split`` it reads.
-    splits: tuple[tuple[tuple[str, tuple[int, ...]], ...], ...] = ()
+    #: Per task: the (file, first row, row count) pieces of ``split`` it reads.
+    splits: tuple[tuple[tuple[str, int, int], ...], ...] = ()
     aggregate: _ir.Aggregate | None = None
     #: partial | final | complete; partial runs after ``plan``, the others before it.
     aggregate_mode: str = ""
@@ -148,18 +147,19 @@ def to_arrow(frame: pl.DataFrame, stage: Stage) -> pa.RecordBatch:
 # -- running a stage ----------------------------------------------------------------------------
 
 
-def _read_scan(
-    scan: _ir.Scan, pieces: tuple[tuple[str, tuple[int, ...]], ...] | None
-) -> pl.LazyFrame:
+def _read_scan(scan: _ir.Scan, pieces: tuple[tuple[str, int, int], ...] | None) -> pl.LazyFrame:
     file_columns = [c for c, _, _ in scan.columns]
+    frame: pl.LazyFrame | None
     if pieces is None:
-        frame = pl.scan_parquet(list(scan.files)) if scan.files else None
+        frame = pl.scan_parquet(list(scan.files)).select(file_columns) if scan.files else None
     else:
-        tables = [
-            pq.ParquetFile(path).read_row_groups(list(groups), columns=file_columns)
-            for path, groups in pieces
+        # Polars skips the row groups outside each slice (measured ~3x faster than pyarrow's
+        # read_row_groups here), and cudf-polars can run the same scan.
+        parts = [
+            pl.scan_parquet(path).select(file_columns).slice(first, rows)
+            for path, first, rows in pieces
         ]
-        frame = pl.from_arrow(pa.concat_tables(tables)).lazy() if tables else None  # type: ignore[union-attr]
+        frame = pl.concat(parts) if parts else None
     if frame is None:
         empty = {c: _compile.polars_dtype(t) for c, _, t in scan.columns}
         return pl.LazyFrame(schema=empty)
