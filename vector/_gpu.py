@@ -99,6 +99,8 @@ class GpuState:
         self.lock = threading.RLock()
         self.is_trained = kind in ("flat", "cagra")
         self._train_sample: np.ndarray | None = None
+        #: Next implicit id for CAGRA indexes: never reused, even after compaction renumbers rows.
+        self._next_label = 0
         self._clear_rows()
 
     # --- storage -----------------------------------------------------------------------
@@ -174,10 +176,11 @@ class GpuState:
             if not self.is_trained:
                 raise RuntimeError("add: the index is not trained; call train() first")
             if ids is None:
-                # faiss numbers new vectors from ntotal (so ids repeat after removals); CAGRA
-                # rows never renumber, so they count from the row space instead.
-                base = self.n_rows + self.n_pending if self.kind == "cagra" else self.ntotal
+                # faiss numbers new vectors from ntotal (so ids repeat after removals). faiss's
+                # HNSW cannot remove; ours can, so its ids keep counting up instead.
+                base = self._next_label if self.kind == "cagra" else self.ntotal
                 ids = np.arange(base, base + x.shape[0], dtype=np.int64)
+                self._next_label = base + x.shape[0]
             self.pending.append((x.copy(), ids.copy()))
             self.n_pending += x.shape[0]
             if self.n_pending >= FLUSH_ROWS:
@@ -467,6 +470,7 @@ class GpuState:
     def reset(self) -> None:
         with self.lock:
             self._clear_rows()
+            self._next_label = 0
             if self.kind in ("ivf_flat", "ivf_pq") and self._train_sample is not None:
                 self.engine = self._empty_ivf(self._train_sample)
                 self.engine_kind = self.kind
