@@ -21,7 +21,6 @@ from vector._index import (
     _export,
     wrap_faiss,
 )
-from vector._params import METRIC_L2
 from vector._placement import Placement
 
 __all__ = ["place", "to_cpu", "to_gpu_path"]
@@ -154,7 +153,3 @@ def place(index: Index, device: str | None) -> Index:
         index._set_placement(placement)
         return index
     return to_gpu_path(index, placement)
-
-
-def metric_name(metric: int) -> str:
-    return "L2" if metric == METRIC_L2 else "IP"
