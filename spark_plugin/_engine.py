@@ -23,12 +23,20 @@ def _gpu_failures() -> tuple[type[BaseException], ...]:
     return tuple(failures)
 
 
-def collect(frame: pl.LazyFrame, device: str) -> pl.DataFrame:
+#: How many stages in this process fell back from the GPU engine to the CPU engine.
+gpu_fallbacks = 0
+
+
+def collect(frame: pl.LazyFrame, device: str, *, cpu_fallback: bool = True) -> pl.DataFrame:
     """Run a stage. On the GPU a failure (out of memory, an unsupported construct, a cuDF error)
-    reruns the same query on the CPU engine; what the CPU engine raises goes back to Spark."""
+    reruns the same query on the CPU engine; what the CPU engine raises goes back to Spark.
+    ``cpu_fallback=False`` (tests on a GPU machine) lets the GPU failure through."""
+    global gpu_fallbacks
     if device == "gpu":
         try:
             return frame.collect(engine=pl.GPUEngine(raise_on_fail=True))
         except _gpu_failures():
-            pass
+            if not cpu_fallback:
+                raise
+            gpu_fallbacks += 1
     return frame.collect()

@@ -62,3 +62,56 @@ def test_tpch_offload_count_recorded(tmp_path_factory: pytest.TempPathFactory) -
     out.write_text(json.dumps({"offloaded": count, "of": 22, "per_query": _OFFLOADED}))
     print(f"TPC-H SF0.01: {count}/22 fully offloaded")
     assert count >= 18
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("number", [1, 3, 5, 6, 9, 13, 18], ids=lambda n: f"q{n}")
+def test_gpu_engine_stage_equals_cpu_engine(
+    spark: Any, tpch_tables: Path, number: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GPU tier: the first stage of each query (scan → joins → partial aggregate, whole table),
+    run on cudf-polars with no CPU rerun allowed, equals the Polars CPU engine's output."""
+    pytest.importorskip("cudf_polars")
+    import polars as pl
+
+    from spark_plugin import _engine, _execute, _worker
+
+    report = spark_plugin.explain(spark.sql(tpch.query(number)))
+    stages = report.stage_plan
+    assert stages is not None
+    partial = stages.aggregate is not None and not stages.raw_aggregate
+    if partial:
+        assert stages.aggregate is not None
+        fields = _execute._partial_fields(stages.aggregate)
+    else:
+        fields = _execute._transport(stages.lower.output)
+
+    def run(device: str) -> Any:
+        stage = _worker.Stage(
+            report.settings,
+            device,
+            plan=stages.lower,
+            split=stages.split,
+            aggregate=stages.aggregate if partial else None,
+            aggregate_mode="partial" if partial else "",
+            output_fields=fields,
+            output_columns=tuple(n for n, _ in fields),
+        )
+        frame = _worker.run_stage(stage, None, None)
+        structs = [n for n, t in fields if isinstance(t, tuple)]
+        frame = frame.with_columns(
+            [
+                pl.col(n).struct.rename_fields([f"{n}.{f}" for f, _ in t])
+                for n, t in fields
+                if isinstance(t, tuple)
+            ]
+        )
+        return frame.unnest(structs) if structs else frame
+
+    cpu = run("cpu")
+    original = _engine.collect
+    monkeypatch.setattr(
+        _engine, "collect", lambda frame, device: original(frame, device, cpu_fallback=False)
+    )
+    gpu = run("gpu")
+    assert cpu.sort(cpu.columns).equals(gpu.sort(gpu.columns))

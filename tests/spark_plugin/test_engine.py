@@ -1,0 +1,111 @@
+"""The stage engine and the stage machinery, without a Spark job: GPU→CPU rerun, splits, stages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pl = pytest.importorskip("polars")
+pa = pytest.importorskip("pyarrow")
+pq = pytest.importorskip("pyarrow.parquet")
+
+from spark_plugin import _engine, _execute, _ir, _stages  # noqa: E402
+
+
+def test_gpu_stage_failure_reruns_on_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cuDF-side failure (simulated: the GPU engine raises) gives the CPU engine's answer."""
+    original = pl.LazyFrame.collect
+    calls: list[str] = []
+
+    def collect(self: Any, *args: Any, **kwargs: Any) -> Any:
+        engine = kwargs.get("engine")
+        if isinstance(engine, pl.GPUEngine):
+            calls.append("gpu")
+            raise MemoryError("simulated device out of memory")
+        calls.append("cpu")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(pl.LazyFrame, "collect", collect)
+    frame = pl.LazyFrame({"x": [1, 2, None]}).select(pl.col("x").sum())
+    before = _engine.gpu_fallbacks
+    assert _engine.collect(frame, "gpu").item() == 3
+    assert calls == ["gpu", "cpu"]
+    assert _engine.gpu_fallbacks == before + 1
+    with pytest.raises(MemoryError):
+        _engine.collect(frame, "gpu", cpu_fallback=False)
+
+
+def test_cpu_engine_errors_are_not_swallowed() -> None:
+    frame = pl.LazyFrame({"s": ["x"]}).select(pl.col("s").cast(pl.Int8, strict=True))
+    with pytest.raises(pl.exceptions.InvalidOperationError):
+        _engine.collect(frame, "cpu")
+
+
+def _scan(path: Path, total: int) -> _ir.Scan:
+    return _ir.Scan("t", (str(path),), (("x", "_1", "long"),), total)
+
+
+def test_splits_cover_every_row_once(tmp_path: Path) -> None:
+    paths = []
+    for i in range(2):
+        path = tmp_path / f"part-{i}.parquet"
+        pq.write_table(pa.table({"x": list(range(1000))}), path, row_group_size=90)
+        paths.append(path)
+    scan = _ir.Scan("t", tuple(map(str, paths)), (("x", "_1", "long"),), 20_000)
+    splits = _execute.compute_splits(scan, max_partition_bytes=4000, open_cost=0, parallelism=2)
+    assert len(splits) > 2
+    covered: dict[str, list[tuple[int, int]]] = {}
+    for split in splits:
+        for path, first, rows in split:
+            covered.setdefault(path, []).append((first, rows))
+    for path in map(str, paths):
+        ranges = sorted(covered[path])
+        position = 0
+        for first, rows in ranges:
+            assert first == position
+            position += rows
+        assert position == 1000
+
+
+def test_one_split_when_the_file_is_small(tmp_path: Path) -> None:
+    path = tmp_path / "small.parquet"
+    pq.write_table(pa.table({"x": [1, 2, 3]}), path, row_group_size=1)
+    splits = _execute.compute_splits(_scan(path, 100), 128 << 20, 4 << 20, 2)
+    assert splits == (((str(path), 0, 3),),)
+
+
+def test_split_table_is_never_the_null_padded_side() -> None:
+    big = _ir.Scan("big", ("b",), (("k", "_1", "long"),), 10_000)
+    small = _ir.Scan("small", ("s",), (("k", "_2", "long"),), 10)
+    key_l, key_r = _ir.Col("_1", "long"), _ir.Col("_2", "long")
+    # small LEFT JOIN big: splitting big would emit unmatched small rows once per split.
+    join = _ir.Join(small, big, "left", (key_r,), (key_l,))
+    stages = _stages.plan_stages(join)
+    # big is still read in splits, but the join runs after Spark brings the splits together.
+    assert stages.split is big
+    assert stages.lower is big
+    assert isinstance(stages.upper, _ir.Join)
+    assert isinstance(stages.upper.right, _ir.Input)
+    inner = _ir.Join(small, big, "inner", (key_r,), (key_l,))
+    inner_stages = _stages.plan_stages(inner)
+    assert inner_stages.split is big
+    assert inner_stages.lower is inner
+    assert inner_stages.upper is None
+
+
+def test_aggregate_above_the_split_becomes_partial_and_final() -> None:
+    big = _ir.Scan("big", ("b",), (("k", "_1", "long"), ("v", "_2", "double")), 10_000)
+    agg = _ir.Aggregate(
+        _ir.Filter(big, _ir.Call("isnotnull", (_ir.Col("_1", "long"),), "boolean")),
+        (("_1", _ir.Col("_1", "long")),),
+        (("_a", _ir.AggCall("sum", (_ir.Col("_2", "double"),), "double")),),
+    )
+    root = _ir.Limit(_ir.Sort(agg, (_ir.SortKey(_ir.Col("_a", "double"), False, False),)), 3)
+    stages = _stages.plan_stages(root)
+    assert stages.split is big
+    assert stages.aggregate is agg
+    assert stages.shuffle_keys == ("_1",)
+    assert isinstance(stages.upper, _ir.Limit)
+    assert "final aggregate" in stages.describe()
