@@ -103,3 +103,16 @@ def test_faiss_alias_in_sys_modules_still_finds_the_real_wheel(run_python):
     result = run_python(code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[0, 1, 2] True"
+
+
+def test_langchain_no_avx2_import_path(run_python):
+    # LangChain with FAISS_NO_AVX2 set does `from faiss import swigfaiss as faiss`.
+    code = (
+        "import sys, vector\n"
+        "sys.modules['faiss'] = vector\n"
+        "from faiss import swigfaiss as faiss\n"
+        "print(faiss is vector, type(faiss.IndexFlatL2(2)).__name__)\n"
+    )
+    result = run_python(code, env={"ACCEL_DEVICE": "cpu"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True IndexFlatL2"
