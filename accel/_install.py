@@ -19,6 +19,7 @@ _START_FAILURES = (ImportError, OSError, RuntimeError, MemoryError)
 class _State:
     installed: bool = False
     pandas_on_gpu: bool = False
+    faiss_aliased: bool = False
     notice_shown: bool = False
 
 
@@ -82,6 +83,7 @@ def install(
             if resolution.requested == "auto":
                 _notice(f"{reason}; pandas and scikit-learn run unchanged on the CPU", quiet)
         _enable_numpy(device, strict)
+        _alias_faiss(device)
 
 
 # --- NumPy layer (accel/_numpy, issue 3): on only for SIMULATED, or GPU with CuPy ---------
@@ -109,6 +111,27 @@ def _disable_numpy() -> None:
 
 
 # --- end NumPy layer ----------------------------------------------------------------------
+
+
+def _alias_faiss(device: str | Device | None) -> None:
+    """``import faiss`` gives ``vector`` (cuVS) where it can run on the device; else faiss stays."""
+    try:
+        resolution = _device.resolve(device, needs=("cuvs", "cupy"))
+    except GPUUnavailableError:
+        return  # pandas' resolution above already reported the missing GPU
+    if resolution.device is Device.CPU:
+        return  # faiss-cpu is what vector would run anyway: nothing to gain, nothing touched
+    engine = "vector (cuVS)" if resolution.device is Device.GPU else "vector (simulated cuVS)"
+    existing = sys.modules.get("faiss")
+    if existing is not None and not getattr(existing, "_ACCEL_VECTOR_SHIM", False):
+        why = "faiss was imported before accel.install(); it stays faiss-cpu in this process"
+        RECORDER.set_library(LibraryStatus("faiss", "cpu", "faiss-cpu", why))
+        return
+    import vector
+
+    sys.modules["faiss"] = vector
+    _STATE.faiss_aliased = True
+    RECORDER.set_library(LibraryStatus("faiss", resolution.device.value, engine, resolution.reason))
 
 
 def _install_gpu(rmm_mode: str, strict: bool, quiet: bool) -> None:
@@ -175,6 +198,9 @@ def uninstall() -> None:
 
             _gpu.disable_pandas()
         _disable_numpy()
+        if _STATE.faiss_aliased and getattr(sys.modules.get("faiss"), "_ACCEL_VECTOR_SHIM", False):
+            del sys.modules["faiss"]
+        _STATE.faiss_aliased = False
         _STATE.installed = False
         _STATE.pandas_on_gpu = False
         RECORDER.strict = False

@@ -177,3 +177,41 @@ def test_sklearn_without_cuml_says_so_on_gpu(run_python) -> None:
     assert proc.returncode == 0, proc.stderr
     # Without cuDF the resolver keeps pandas on the CPU and says why.
     assert proc.stdout.strip() == "cpu cuDF not installed | cuDF not installed"
+
+
+def test_faiss_stays_faiss_cpu_without_a_gpu(run_python) -> None:
+    proc = run_python(
+        "import accel.auto, accel, faiss, vector; print(faiss is vector, 'faiss' in accel.report().libraries)",
+        env={"ACCEL_QUIET": "1"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "False False"
+
+
+def test_faiss_resolves_to_vector_on_the_simulated_device(run_python) -> None:
+    code = textwrap.dedent(
+        """
+        import accel.auto, accel
+        import faiss, vector, numpy as np
+        assert faiss is vector
+        index = faiss.IndexFlatL2(8)
+        index.add(np.eye(8, dtype="float32"))
+        D, I = index.search(np.eye(8, dtype="float32")[:2], 1)
+        print(I.ravel().tolist(), float(D.max()), accel.report().libraries["faiss"].engine)
+        accel.uninstall()
+        import sys
+        print("faiss" in sys.modules)
+        """
+    )
+    proc = run_python(code, env={"ACCEL_DEVICE": "simulated", "ACCEL_QUIET": "1"})
+    assert proc.returncode == 0, proc.stderr
+    first, second = proc.stdout.strip().splitlines()
+    assert first == "[0, 1] 0.0 vector (simulated cuVS)"
+    assert second == "False"
+
+
+def test_faiss_imported_first_is_left_alone(run_python) -> None:
+    code = "import faiss, accel; accel.install(); print(accel.report().libraries['faiss'].reason)"
+    proc = run_python(code, env={"ACCEL_DEVICE": "simulated", "ACCEL_QUIET": "1"})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().startswith("faiss was imported before accel.install()")
