@@ -9,14 +9,10 @@ import pyarrow.parquet as pq
 
 from spark_plugin import _compile, _ir, _stages, _worker
 
-_registered: set[int] = set()
-
 
 def _register(spark: Any) -> None:
-    key = id(spark)
-    if key not in _registered:
-        spark.dataSource.register(_worker.StageSource)
-        _registered.add(key)
+    # Per session and cheap; registering every time avoids tracking sessions by identity.
+    spark.dataSource.register(_worker.StageSource)
 
 
 def compute_splits(

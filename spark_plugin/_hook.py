@@ -32,7 +32,7 @@ class Stats:
     fallbacks: int = 0
     #: (action, reason) for every fallback, most recent last.
     fallback_reasons: list[tuple[str, str]] = field(default_factory=list)
-    last_report: Any = None
+    last_report: Any = field(default=None, repr=False)
     #: Whether the last intercepted action ran offloaded.
     last_offloaded: bool = False
 
