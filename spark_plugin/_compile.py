@@ -136,16 +136,19 @@ class Compiler:
         x, y = self.expr(a), self.expr(b)
         if op in ("add", "sub"):
             scale = max(s1, s2)
+            exact_digits = max(p1 - s1, p2 - s2) + scale + 1
             xs, ys = _rescale(x, s1, scale), _rescale(y, s2, scale)
             value = xs + ys if op == "add" else xs - ys
             value = _rescale(value, scale, sr)
         elif op == "mul":
+            exact_digits = p1 + p2 + 1
             value = x * y
             if p1 + p2 > 38:
                 estimate = x.cast(pl.Float64) * y.cast(pl.Float64)
                 value = self._int128_guard(estimate, value)
             value = _rescale(value, s1 + s2, sr)
         else:  # div: a * 10^(sr - s1 + s2) / b, rounded HALF_UP
+            exact_digits = _types.MAX_PRECISION + 1  # a quotient can need any number of digits
             shift = sr - s1 + s2
             zero = y == 0
             if shift >= 0:
@@ -157,6 +160,10 @@ class Compiler:
             else:
                 value = pl.when(~zero).then(_div_half_up(x, y * _pow10(-shift)))
             value = self._zero_divisor_guard(value, x, zero)
+        if exact_digits <= _types.MAX_PRECISION:
+            # Spark's result type holds every exact result: no overflow check needed (and every
+            # check repeats the expression, which nests exponentially in long formulas).
+            return value
         return self._check_precision(value, result)
 
     def _zero_divisor_guard(self, value: pl.Expr, dividend: pl.Expr, zero: pl.Expr) -> pl.Expr:
@@ -514,7 +521,22 @@ class Compiler:
         if mode == "final":
             keyed = child
         else:
-            keyed = child.with_columns([self.expr(e).alias(n) for n, e in p.keys])
+            # Aggregate arguments become columns first: Polars deduplicates common
+            # subexpressions in with_columns, not inside group_by().agg().
+            args: list[pl.Expr] = []
+            calls = []
+            for i, (name, call) in enumerate(p.aggs):
+                new_args = []
+                for j, arg in enumerate(call.args):
+                    if isinstance(arg, Col | Lit):
+                        new_args.append(arg)
+                        continue
+                    column = f"__arg{i}_{j}"
+                    args.append(self.expr(arg).alias(column))
+                    new_args.append(Col(column, arg.dtype))
+                calls.append((name, AggCall(call.func, tuple(new_args), call.dtype, call.distinct)))
+            p = _ir.Aggregate(p.child, p.keys, tuple(calls))
+            keyed = child.with_columns([self.expr(e).alias(n) for n, e in p.keys] + args)
         exprs: list[pl.Expr] = []
         for name, call in p.aggs:
             if mode == "partial":
