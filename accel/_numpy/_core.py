@@ -306,6 +306,13 @@ class DeviceArray(NDArrayOperatorsMixin):
         bound.__doc__ = real.__doc__
         return bound
 
+    # Whole-array conversions to Python objects: one explicit, counted copy (CuPy copies too).
+    def tolist(self) -> Any:
+        return to_host(self, "ndarray.tolist").tolist()
+
+    def tobytes(self, order: Any = "C") -> bytes:
+        return to_host(self, "ndarray.tobytes").tobytes(order)
+
     def __repr__(self) -> str:
         return repr(to_host(self, "ndarray.__repr__"))
 
