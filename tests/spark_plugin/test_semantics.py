@@ -16,6 +16,28 @@ from .conftest import run_both
 
 pytestmark = pytest.mark.usefixtures("tables")
 
+
+@pytest.fixture(autouse=True)
+def _many_splits(spark: Any):
+    """Tiny split sizes: ``t`` (two files, six row groups) is read by six tasks, so partial
+    aggregates, per-split joins and the shuffle to the final stage are all exercised."""
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "2k")
+    spark.conf.set("spark.sql.files.openCostInBytes", "1k")
+    yield
+    spark.conf.unset("spark.sql.files.maxPartitionBytes")
+    spark.conf.unset("spark.sql.files.openCostInBytes")
+
+
+def test_t_is_read_in_several_splits(spark: Any) -> None:
+    report = spark_plugin.explain(spark.sql("SELECT k, count(*) FROM t GROUP BY k"))
+    assert report.stage_plan is not None
+    assert report.stage_plan.split is not None
+    from spark_plugin import _execute
+
+    splits = _execute.compute_splits(report.stage_plan.split, 2048, 1024, 2)
+    assert len(splits) >= 4
+
+
 PROJECTIONS = {
     "compare_int": "SELECT m, m < 3, m <= 3, m = 3, m > -7, m >= 100, m <=> NULL, m != 0 FROM t",
     "compare_double_nan_zero": (
