@@ -34,7 +34,10 @@ def run(directory: str, accelerated: bool, marker: str) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as empty:
         proc = subprocess.run(args, cwd=empty, env=env, capture_output=True, text=True, check=False)
     tail = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else proc.stderr[-500:]
-    counts = {kind.rstrip("s") if kind.startswith("error") else kind: int(n) for n, kind in COUNT.findall(tail)}
+    counts = {
+        kind.rstrip("s") if kind.startswith("error") else kind: int(n)
+        for n, kind in COUNT.findall(tail)
+    }
     return {
         "accelerated": accelerated,
         "seconds": round(time.perf_counter() - start, 1),
@@ -70,7 +73,10 @@ def main() -> int:
         plain = run(directory, False, args.marker)
         accelerated = run(directory, True, args.marker)
         result["runs"][directory] = {"plain": plain, "accel": accelerated}  # type: ignore[index]
-        print(f"{directory}: plain  {plain['summary']}\n{directory}: accel  {accelerated['summary']}", flush=True)
+        print(
+            f"{directory}: plain  {plain['summary']}\n{directory}: accel  {accelerated['summary']}",
+            flush=True,
+        )
     text = json.dumps(result, indent=2)
     if args.out:
         Path(args.out).write_text(text + "\n")
