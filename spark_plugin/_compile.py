@@ -77,8 +77,13 @@ def _abs(x: pl.Expr) -> pl.Expr:
     return pl.when(x < 0).then(_neg(x)).otherwise(x)
 
 
-def _div_half_up(num: pl.Expr, den: pl.Expr) -> pl.Expr:
+def _same(e: pl.Expr) -> pl.Expr:
+    return e
+
+
+def _div_half_up(num: pl.Expr, den: pl.Expr, let: Callable[[pl.Expr], pl.Expr] = _same) -> pl.Expr:
     """Integer division rounding half away from zero (Java's HALF_UP), no overflow."""
+    num, den = let(num), let(den)  # each is used about a dozen times below
     a = _abs(num)
     b = _abs(den)
     q = a // b
@@ -87,12 +92,14 @@ def _div_half_up(num: pl.Expr, den: pl.Expr) -> pl.Expr:
     return pl.when((num < 0) != (den < 0)).then(_neg(q)).otherwise(q)
 
 
-def _rescale(value: pl.Expr, from_scale: int, to_scale: int) -> pl.Expr:
+def _rescale(
+    value: pl.Expr, from_scale: int, to_scale: int, let: Callable[[pl.Expr], pl.Expr] = _same
+) -> pl.Expr:
     if to_scale == from_scale:
         return value
     if to_scale > from_scale:
         return value * _pow10(to_scale - from_scale)
-    return _div_half_up(value, _pow10(from_scale - to_scale))
+    return _div_half_up(value, _pow10(from_scale - to_scale), let)
 
 
 class Compiler:
@@ -108,6 +115,39 @@ class Compiler:
         self.sources = sources
         self.collect = collect
         self._subquery_values: dict[int, Any] = {}
+        #: Columns to compute before the expressions being built (see ``_let``); None: inline.
+        self._lets: list[tuple[str, pl.Expr]] | None = None
+        self._let_count = 0
+
+    # -- shared subexpressions -------------------------------------------------------------------
+
+    def _let(self, e: pl.Expr) -> pl.Expr:
+        """``e`` as a column computed beforehand, when the expression being built uses it several
+        times. Polars expressions are trees: without this, Spark's checks (overflow, rounding,
+        NaN order) that repeat their operand make nested formulas grow exponentially, and Polars
+        spends its time optimizing megabytes of plan (q1's final aggregate: 1.3 MB, 0.5 s)."""
+        if self._lets is None or e.meta.is_column() or e.meta.is_literal(allow_aliasing=True):
+            return e
+        name = f"__let{self._let_count}"
+        self._let_count += 1
+        self._lets.append((name, e.alias(name)))
+        return pl.col(name)
+
+    def _on(
+        self, frame: pl.LazyFrame, build: Callable[[], list[pl.Expr]]
+    ) -> tuple[pl.LazyFrame, list[pl.Expr], list[str]]:
+        """Build expressions for ``frame``: ``frame`` with the columns they share added (each
+        after the ones it uses), the expressions, and the names of the added columns."""
+        outer = self._lets
+        self._lets = []
+        try:
+            exprs = build()
+            lets = self._lets
+        finally:
+            self._lets = outer
+        for _, e in lets:
+            frame = frame.with_columns(e)
+        return frame, exprs, [n for n, _ in lets]
 
     @property
     def ansi(self) -> bool:
@@ -119,6 +159,7 @@ class Compiler:
         """Values that do not fit decimal(p, s): an error under ANSI, else NULL (as Spark)."""
         precision, _ = _types.decimal_ps(dtype)
         limit = _pow10(precision)
+        value = self._let(value)
         overflow = (value >= limit) | (value <= -limit)
         if self.ansi:
             return _guarded(value, overflow, "decimal_overflow")
@@ -127,26 +168,26 @@ class Compiler:
     def _int128_guard(self, estimate: pl.Expr, value: pl.Expr) -> pl.Expr:
         # Intermediate beyond 128 bits: Spark (BigDecimal) would not overflow here, so we cannot
         # give its answer; failing hands the action back to Spark.
-        return _guarded(value, estimate.abs() >= _I128_SAFE, "int128_intermediate")
+        return _guarded(self._let(value), estimate.abs() >= _I128_SAFE, "int128_intermediate")
 
     def _decimal_arith(self, op: str, a: Expr, b: Expr, result: str) -> pl.Expr:
         p1, s1 = _types.decimal_ps(a.dtype)
         p2, s2 = _types.decimal_ps(b.dtype)
         _, sr = _types.decimal_ps(result)
-        x, y = self.expr(a), self.expr(b)
+        x, y = self._let(self.expr(a)), self._let(self.expr(b))
         if op in ("add", "sub"):
             scale = max(s1, s2)
             exact_digits = max(p1 - s1, p2 - s2) + scale + 1
             xs, ys = _rescale(x, s1, scale), _rescale(y, s2, scale)
             value = xs + ys if op == "add" else xs - ys
-            value = _rescale(value, scale, sr)
+            value = _rescale(value, scale, sr, self._let)
         elif op == "mul":
             exact_digits = p1 + p2 + 1
             value = x * y
             if p1 + p2 > 38:
                 estimate = x.cast(pl.Float64) * y.cast(pl.Float64)
                 value = self._int128_guard(estimate, value)
-            value = _rescale(value, s1 + s2, sr)
+            value = _rescale(value, s1 + s2, sr, self._let)
         else:  # div: a * 10^(sr - s1 + s2) / b, rounded HALF_UP
             exact_digits = _types.MAX_PRECISION + 1  # a quotient can need any number of digits
             shift = sr - s1 + s2
@@ -156,9 +197,9 @@ class Compiler:
                     estimate = x.cast(pl.Float64) * float(10**shift)
                     x = self._int128_guard(estimate, x)
                 numerator = x * _pow10(shift)
-                value = pl.when(~zero).then(_div_half_up(numerator, y))
+                value = pl.when(~zero).then(_div_half_up(numerator, y, self._let))
             else:
-                value = pl.when(~zero).then(_div_half_up(x, y * _pow10(-shift)))
+                value = pl.when(~zero).then(_div_half_up(x, y * _pow10(-shift), self._let))
             value = self._zero_divisor_guard(value, x, zero)
         if exact_digits <= _types.MAX_PRECISION:
             # Spark's result type holds every exact result: no overflow check needed (and every
@@ -180,7 +221,7 @@ class Compiler:
             _, st = _types.decimal_ps(target)
             if _types.is_decimal(source):
                 _, ss = _types.decimal_ps(source)
-                scaled = _rescale(value, ss, st)
+                scaled = _rescale(value, ss, st, self._let)
             else:
                 scaled = value.cast(pl.Int128) * _pow10(st)
             return self._check_precision(scaled, target)
@@ -202,6 +243,7 @@ class Compiler:
         bits = _types.INT_BITS[dtype]
         lo, hi = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
         target = _INT_DTYPES[dtype]
+        value = self._let(value)
         if self.ansi:
             return _guarded(value, (value < lo) | (value > hi), "arithmetic_overflow").cast(target)
         wide = value.cast(pl.Int128)
@@ -211,9 +253,9 @@ class Compiler:
 
     # -- floats ---------------------------------------------------------------------------------
 
-    @staticmethod
-    def _float_compare(op: str, x: pl.Expr, y: pl.Expr) -> pl.Expr:
+    def _float_compare(self, op: str, x: pl.Expr, y: pl.Expr) -> pl.Expr:
         """Spark orders NaN above every other value and NaN = NaN; -0.0 = 0.0."""
+        x, y = self._let(x), self._let(y)
         if op in ("gt", "ge"):
             x, y = y, x
             op = "lt" if op == "gt" else "le"
@@ -275,7 +317,7 @@ class Compiler:
         if op == "isnotnull":
             return self.expr(args[0]).is_not_null()
         if op == "normalize":
-            x = self.expr(args[0])
+            x = self._let(self.expr(args[0]))
             # -0.0 and 0.0 group and join together in Spark.
             return pl.when(x == 0).then(pl.lit(0.0)).otherwise(x).cast(polars_dtype(e.dtype))
         if op in ("eq", "lt", "le", "gt", "ge", "eq_null_safe"):
@@ -350,7 +392,7 @@ class Compiler:
         raise NotImplementedError(f"operator {op}")
 
     def _compare(self, op: str, a: Expr, b: Expr) -> pl.Expr:
-        x, y = self.expr(a), self.expr(b)
+        x, y = self._let(self.expr(a)), self._let(self.expr(b))
         if _types.is_decimal(a.dtype) and _types.is_decimal(b.dtype):
             _, s1 = _types.decimal_ps(a.dtype)
             _, s2 = _types.decimal_ps(b.dtype)
@@ -366,12 +408,12 @@ class Compiler:
         return {"eq": x == y, "lt": x < y, "le": x <= y, "gt": x > y, "ge": x >= y}[op]
 
     def _integral_division(self, op: str, a: Expr, b: Expr, dtype: str) -> pl.Expr:
-        x = self.expr(a).cast(pl.Int128)
-        y = self.expr(b).cast(pl.Int128)
+        x = self._let(self.expr(a).cast(pl.Int128))
+        y = self._let(self.expr(b).cast(pl.Int128))
         zero = y == 0
         # Java truncates toward zero; Polars' // floors.
-        q = _abs(x) // _abs(y)
-        q = pl.when((x < 0) != (y < 0)).then(_neg(q)).otherwise(q)
+        q = self._let(_abs(x) // _abs(y))
+        q = self._let(pl.when((x < 0) != (y < 0)).then(_neg(q)).otherwise(q))
         if op == "intdiv":
             value = pl.when(~zero).then(self._narrow(q, "long"))
         else:
@@ -379,7 +421,7 @@ class Compiler:
         return self._zero_divisor_guard(value, x, zero)
 
     def _in(self, value: Expr, items: tuple[Expr, ...]) -> pl.Expr:
-        x = self.expr(value)
+        x = self._let(self.expr(value))
         literals = [i.value for i in items if isinstance(i, Lit)]
         present = [v for v in literals if v is not None]
         has_null = len(present) != len(literals)
@@ -399,11 +441,12 @@ class Compiler:
 
     def _substring(self, args: tuple[Expr, ...]) -> pl.Expr:
         """Spark's 1-based ``substring(str, pos, len)``; pos 0 acts as 1, negative counts back."""
-        s = self.expr(args[0])
-        pos = self.expr(args[1]).cast(pl.Int64)
+        s = self._let(self.expr(args[0]))
+        pos = self._let(self.expr(args[1]).cast(pl.Int64))
         length = self.expr(args[2]).cast(pl.Int64) if len(args) > 2 else pl.lit(2**31 - 1, pl.Int64)
+        length = self._let(length)
         n = s.str.len_chars().cast(pl.Int64)
-        start = pl.when(pos > 0).then(pos - 1).when(pos < 0).then(n + pos).otherwise(0)
+        start = self._let(pl.when(pos > 0).then(pos - 1).when(pos < 0).then(n + pos).otherwise(0))
         end = start + length
         begin = pl.max_horizontal(start, pl.lit(0, pl.Int64))
         size = pl.max_horizontal(end - begin, pl.lit(0, pl.Int64))
@@ -416,16 +459,20 @@ class Compiler:
         if isinstance(p, _ir.Scan | _ir.Input):
             return self.sources(p)
         if isinstance(p, _ir.Filter):
-            return self.plan(p.child).filter(self.expr(p.condition))
+            child = self.plan(p.child)
+            frame, (condition,), added = self._on(child, lambda: [self.expr(p.condition)])
+            return frame.filter(condition).drop(added)
         if isinstance(p, _ir.Project):
             child = self.plan(p.child)
             if not p.exprs:
                 # A frame with no columns has no rows in Polars; keep the row count (count(*)).
                 # (A bare literal would give one row, so number the rows instead.)
                 return child.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("__rows"))
-            return child.select(
-                [self.expr(e).cast(polars_dtype(e.dtype)).alias(n) for n, e in p.exprs]
+            frame, exprs, _ = self._on(
+                child,
+                lambda: [self.expr(e).cast(polars_dtype(e.dtype)).alias(n) for n, e in p.exprs],
             )
+            return frame.select(exprs)
         if isinstance(p, _ir.Aggregate):
             return self.aggregate(p, self.plan(p.child), mode="complete")
         if isinstance(p, _ir.Join):
@@ -434,30 +481,39 @@ class Compiler:
             child = self.plan(p.child)
             if not p.keys:
                 return child
-            return child.sort(
-                [self.expr(k.expr) for k in p.keys],
+            frame, keys, added = self._on(child, lambda: [self.expr(k.expr) for k in p.keys])
+            return frame.sort(
+                keys,
                 descending=[not k.ascending for k in p.keys],
                 nulls_last=[not k.nulls_first for k in p.keys],
                 maintain_order=True,
-            )
+            ).drop(added)
         if isinstance(p, _ir.Limit):
             return self.plan(p.child).head(p.n)
         raise NotImplementedError(type(p).__name__)
+
+    def _filter(self, frame: pl.LazyFrame, condition: Expr) -> pl.LazyFrame:
+        frame, (predicate,), added = self._on(frame, lambda: [self.expr(condition)])
+        return frame.filter(predicate).drop(added)
 
     def _join(self, p: _ir.Join) -> pl.LazyFrame:
         left = self.plan(p.left)
         right = self.plan(p.right)
         if p.how == "cross":
             joined = left.join(right, how="cross")
-            return joined.filter(self.expr(p.residual)) if p.residual is not None else joined
+            if p.residual is None:
+                return joined
+            return self._filter(joined, p.residual)
         lk = [f"__lk{i}" for i in range(len(p.left_keys))]
         rk = [f"__rk{i}" for i in range(len(p.right_keys))]
-        left = left.with_columns(
-            [self.expr(k).alias(n) for k, n in zip(p.left_keys, lk, strict=True)]
+        left, left_keys, _ = self._on(
+            left, lambda: [self.expr(k).alias(n) for k, n in zip(p.left_keys, lk, strict=True)]
         )
-        right = right.with_columns(
-            [self.expr(k).alias(n) for k, n in zip(p.right_keys, rk, strict=True)]
+        left = left.with_columns(left_keys)
+        right, right_keys, _ = self._on(
+            right, lambda: [self.expr(k).alias(n) for k, n in zip(p.right_keys, rk, strict=True)]
         )
+        right = right.with_columns(right_keys)
         out_cols = [n for n, _ in p.output]
         if p.how == "anti_null_aware":
             # NOT IN: an empty right side keeps every row; a NULL on the right keeps none;
@@ -485,15 +541,15 @@ class Compiler:
             else:
                 joined = left.join(right, left_on=lk, right_on=rk, how=p.how, nulls_equal=False)  # type: ignore[arg-type]
             return joined.select(out_cols)
-        residual = self.expr(p.residual)
+        residual = p.residual
         if p.how == "inner":
             joined = left.join(right, left_on=lk, right_on=rk, how="inner", nulls_equal=False)
-            return joined.filter(residual).select(out_cols)
+            return self._filter(joined, residual).select(out_cols)
         # left / semi / anti with a non-equi part: match on the keys, keep pairs passing the
         # residual, then decide per left row (by row number).
         left = left.with_row_index("__row")
         pairs = left.join(right, left_on=lk, right_on=rk, how="inner", nulls_equal=False)
-        pairs = pairs.filter(residual)
+        pairs = self._filter(pairs, residual)
         if p.how == "semi":
             matched = pairs.select("__row").unique()
             return left.join(matched, on="__row", how="semi").sort("__row").select(out_cols)
@@ -523,7 +579,7 @@ class Compiler:
         else:
             # Aggregate arguments become columns first: Polars deduplicates common
             # subexpressions in with_columns, not inside group_by().agg().
-            args: list[pl.Expr] = []
+            arg_exprs: list[tuple[str, Expr]] = []
             calls = []
             for i, (name, call) in enumerate(p.aggs):
                 new_args = []
@@ -532,11 +588,14 @@ class Compiler:
                         new_args.append(arg)
                         continue
                     column = f"__arg{i}_{j}"
-                    args.append(self.expr(arg).alias(column))
+                    arg_exprs.append((column, arg))
                     new_args.append(Col(column, arg.dtype))
                 calls.append((name, AggCall(call.func, tuple(new_args), call.dtype, call.distinct)))
             p = _ir.Aggregate(p.child, p.keys, tuple(calls))
-            keyed = child.with_columns([self.expr(e).alias(n) for n, e in p.keys] + args)
+            keyed, columns, _ = self._on(
+                child, lambda: [self.expr(e).alias(n) for n, e in (*p.keys, *arg_exprs)]
+            )
+            keyed = keyed.with_columns(columns)
         exprs: list[pl.Expr] = []
         for name, call in p.aggs:
             if mode == "partial":
@@ -548,9 +607,8 @@ class Compiler:
         out = keyed.group_by(key_names).agg(exprs) if key_names else keyed.select(exprs)
         if mode == "partial":
             return out
-        return out.select(
-            [pl.col(n) for n in key_names] + [self._finish(name, call) for name, call in p.aggs]
-        )
+        finished, results, _ = self._on(out, lambda: [self._finish(n, c) for n, c in p.aggs])
+        return finished.select([pl.col(n) for n in key_names] + results)
 
     def _complete(self, name: str, call: AggCall) -> pl.Expr:
         # One-step aggregation: states and merge in one go (states of a single partition).
@@ -586,8 +644,10 @@ class Compiler:
                 div_type = _types.decimal_result("div", sum_type, "decimal(20,0)")
                 _, s_div = _types.decimal_ps(div_type)
                 _, s_out = _types.decimal_ps(call.dtype)
-                quotient = _div_half_up(total * _pow10(s_div - s_sum), count.cast(pl.Int128))
-                value = pl.when(count > 0).then(_rescale(quotient, s_div, s_out))
+                quotient = _div_half_up(
+                    total * _pow10(s_div - s_sum), count.cast(pl.Int128), self._let
+                )
+                value = pl.when(count > 0).then(_rescale(quotient, s_div, s_out, self._let))
                 return self._check_precision(value, call.dtype).alias(name)
             return (
                 pl.when(count > 0).then(total.cast(pl.Float64) / count.cast(pl.Float64)).alias(name)

@@ -109,3 +109,46 @@ def test_aggregate_above_the_split_becomes_partial_and_final() -> None:
     assert stages.shuffle_keys == ("_1",)
     assert isinstance(stages.upper, _ir.Limit)
     assert "final aggregate" in stages.describe()
+
+
+def _nested_decimal_division(depth: int) -> _ir.Expr:
+    """((x / 3) / 3) ... ``depth`` times, each quotient rounded HALF_UP to 6 digits."""
+    expr: _ir.Expr = _ir.Col("x", "decimal(20,6)")
+    for _ in range(depth):
+        expr = _ir.Call("div", (expr, _ir.Lit(3, "decimal(1,0)")), "decimal(38,6)")
+    return expr
+
+
+@pytest.mark.parametrize("ansi", [True, False], ids=["ansi", "legacy"])
+def test_nested_decimal_formulas_compile_to_a_plan_of_linear_size(ansi: bool) -> None:
+    """Spark's decimal checks use their operand several times; the compiler computes shared
+    operands as columns first, so nesting adds a constant amount of plan, not a factor."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    from spark_plugin import _compile
+
+    values = [1_000_000, -2_500_000, 7, None, 123_456_789_012]  # unscaled, scale 6
+    source = pl.LazyFrame({"x": values}, schema={"x": pl.Int128})
+    compiler = _compile.Compiler(
+        _ir.Settings(ansi=ansi), lambda node: source, lambda f: f.collect()
+    )
+    sizes = {}
+    for depth in (4, 8):
+        plan = _ir.Project(
+            _ir.Input((("x", "decimal(20,6)"),)), (("y", _nested_decimal_division(depth)),)
+        )
+        frame = compiler.plan(plan)
+        sizes[depth] = len(frame.explain(optimized=False))
+        got = frame.collect()["y"].to_list()
+        want = []
+        for v in values:
+            if v is None:
+                want.append(None)
+                continue
+            d = Decimal(v).scaleb(-6)
+            for _ in range(depth):
+                d = (d / 3).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+            want.append(int(d.scaleb(6)))
+        assert got == want
+    # Linear: twice the depth, about twice the plan (it was a factor of ~12 per level).
+    assert sizes[8] < 3 * sizes[4], sizes

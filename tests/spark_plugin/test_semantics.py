@@ -53,6 +53,7 @@ PROJECTIONS = {
     "int_division_and_remainder": "SELECT m DIV 3, m % 3, -m % 4, m DIV -2 FROM t",
     "decimal_arithmetic": "SELECT dec + 0.005, dec - dec, dec * dec, dec * 1.5, dec / 3 FROM t",
     "decimal_divide_rounding": "SELECT dec / 7, dec / 0.03, CAST(dec AS DECIMAL(12,1)) FROM t",
+    "nested_decimal_formula": "SELECT ((dec / 3) * 1.5 - dec) / 7, (dec + 1) * (dec - 1) / 3 FROM t",
     "casts": "SELECT CAST(m AS BIGINT), CAST(m AS DOUBLE), CAST(l AS DOUBLE), CAST(dec AS DOUBLE), CAST(m AS DECIMAL(5,1)) FROM t",
     "like": "SELECT s, s LIKE 'a%', s LIKE '%b_', s LIKE 'a\\\\%b', s LIKE '_', s NOT LIKE '%c' FROM t",
     "starts_ends_contains": "SELECT startswith(s, 'a'), endswith(s, 'c'), contains(s, '%') FROM t",
