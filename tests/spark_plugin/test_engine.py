@@ -152,3 +152,32 @@ def test_nested_decimal_formulas_compile_to_a_plan_of_linear_size(ansi: bool) ->
         assert got == want
     # Linear: twice the depth, about twice the plan (it was a factor of ~12 per level).
     assert sizes[8] < 3 * sizes[4], sizes
+
+
+def _semi_join_count(orders_bytes: int, lineitem_bytes: int) -> tuple[_ir.Plan, _ir.Scan, _ir.Scan]:
+    """TPC-H q4's shape: count(*) of orders GROUP BY priority WHERE EXISTS (a lineitem)."""
+    orders = _ir.Scan("orders", ("o",), (("k", "_1", "long"), ("p", "_2", "string")), orders_bytes)
+    lineitem = _ir.Scan("lineitem", ("l",), (("k", "_3", "long"),), lineitem_bytes)
+    semi = _ir.Join(orders, lineitem, "semi", (_ir.Col("_1", "long"),), (_ir.Col("_3", "long"),))
+    count = _ir.AggCall("count_star", (), "long")
+    agg = _ir.Aggregate(semi, (("_2", _ir.Col("_2", "string")),), (("_c", count),))
+    return agg, orders, lineitem
+
+
+def test_a_table_that_would_ship_its_rows_gives_way_to_one_that_reaches_the_aggregate() -> None:
+    # Splitting lineitem (the right side of a semi join) would send its rows through Spark;
+    # splitting orders aggregates in the split stage and reads lineitem in each task.
+    root, orders, _ = _semi_join_count(60_000, 250_000)
+    stages = _stages.plan_stages(root)
+    assert stages.split is orders
+    assert stages.aggregate is root
+    assert isinstance(stages.lower, _ir.Join)
+    assert "partial aggregate" in stages.describe()
+
+
+def test_no_broadcast_much_bigger_than_the_split_table() -> None:
+    # Reading a table 10x bigger in every task costs more than shipping the big table's rows.
+    root, _, lineitem = _semi_join_count(10_000, 100_000)
+    stages = _stages.plan_stages(root)
+    assert stages.split is lineitem
+    assert stages.lower is lineitem
