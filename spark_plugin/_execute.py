@@ -127,12 +127,15 @@ def build(
     input_fields = lower_fields
     if agg is not None:
         last = stages.upper is None
-        fields = user_fields if last else _transport(agg.output)
-        columns = root_columns if last else tuple(n for n, _ in agg.output)
+        after = stages.after_aggregate
+        output = after.output if after is not None else agg.output
+        fields = user_fields if last else _transport(output)
+        columns = root_columns if last else tuple(n for n, _ in output)
         final = _worker.Stage(
             settings,
             device,
             input_fields=input_fields,
+            plan=after,
             aggregate=agg,
             aggregate_mode="complete" if stages.raw_aggregate else "final",
             output_fields=fields,

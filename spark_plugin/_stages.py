@@ -23,6 +23,9 @@ class StagePlan:
     upper: _ir.Plan | None
     #: The aggregate cannot be split into partial + final (DISTINCT): ship rows, aggregate after.
     raw_aggregate: bool = False
+    #: Filters and projections right above the aggregate (HAVING), over ``Input`` of its
+    #: output: row by row on complete groups, so they run in the final-aggregate tasks.
+    after_aggregate: _ir.Plan | None = None
 
     @property
     def shuffle_keys(self) -> tuple[str, ...]:
@@ -43,7 +46,8 @@ class StagePlan:
         if self.aggregate is not None:
             kind = "rows" if self.raw_aggregate else "partial aggregate"
             keys = "hash-partitioned on the group keys" if self.shuffle_keys else "one partition"
-            parts.append(f"{kind} → Spark shuffle ({keys}) → final aggregate")
+            final = "final aggregate" + (" + HAVING/projection" if self.after_aggregate else "")
+            parts.append(f"{kind} → Spark shuffle ({keys}) → {final}")
         if self.upper is not None:
             parts.append("remaining operators in one task")
         return "; ".join(parts)
@@ -104,6 +108,25 @@ class _Candidate:
     ships_rows: bool
 
 
+def _expr_has_subquery(e: _ir.Expr) -> bool:
+    if isinstance(e, _ir.ScalarSubquery):
+        return True
+    if isinstance(e, _ir.Call | _ir.AggCall):
+        return any(_expr_has_subquery(a) for a in e.args)
+    if isinstance(e, _ir.Case):
+        parts = [x for branch in e.branches for x in branch]
+        if e.otherwise is not None:
+            parts.append(e.otherwise)
+        return any(_expr_has_subquery(x) for x in parts)
+    return False
+
+
+def _has_subquery(node: _ir.Filter | _ir.Project) -> bool:
+    if isinstance(node, _ir.Filter):
+        return _expr_has_subquery(node.condition)
+    return any(_expr_has_subquery(e) for _, e in node.exprs)
+
+
 def _has_join(plan: _ir.Plan) -> bool:
     return isinstance(plan, _ir.Join) or any(_has_join(c) for c in _ir.children(plan))
 
@@ -122,18 +145,29 @@ def plan_stages(root: _ir.Plan) -> StagePlan:
         # Walk up from the scan while the operator above distributes over splits.
         top: _ir.Plan = scan
         aggregate: _ir.Aggregate | None = None
-        for parent, index in reversed(path):
+        level = len(path)  # path[level:] lies below ``top``
+        for level in range(len(path) - 1, -1, -1):
+            parent, index = path[level]
             if isinstance(parent, _ir.Aggregate):
                 aggregate = parent
                 break
             if not _split_safe(parent, index):
                 break
             top = parent
-        above = aggregate if aggregate is not None else top
+        above: _ir.Plan = aggregate if aggregate is not None else top
+        after = None
+        if aggregate is not None:
+            for parent, _ in reversed(path[:level]):
+                # A scalar subquery would be computed again in every shuffle partition.
+                if not isinstance(parent, _ir.Filter | _ir.Project) or _has_subquery(parent):
+                    break
+                above = parent
+            if above is not aggregate:
+                after = _replace(above, aggregate, _ir.Input(aggregate.output))
         upper = None if above is root else _replace(root, above, _ir.Input(above.output))
         raw = aggregate is not None and any(c.distinct for _, c in aggregate.aggs)
         reaches = aggregate is not None or top is root
-        stages = StagePlan(top, scan, aggregate, upper, raw)
+        stages = StagePlan(top, scan, aggregate, upper, raw, after)
         ships = not reaches and not _has_join(top)
         candidates.append(_Candidate(stages, scan.total_bytes, reaches, ships))
     if not candidates:
