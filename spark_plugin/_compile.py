@@ -115,6 +115,8 @@ class Compiler:
         self.sources = sources
         self.collect = collect
         self._subquery_values: dict[int, Any] = {}
+        #: Aggregate node id -> (input column, frame of the only keys its groups can join with).
+        self._key_filters: dict[int, tuple[str, pl.LazyFrame]] = {}
         #: Columns to compute before the expressions being built (see ``_let``); None: inline.
         self._lets: list[tuple[str, pl.Expr]] | None = None
         self._let_count = 0
@@ -474,7 +476,12 @@ class Compiler:
             )
             return frame.select(exprs)
         if isinstance(p, _ir.Aggregate):
-            return self.aggregate(p, self.plan(p.child), mode="complete")
+            child = self.plan(p.child)
+            key_filter = self._key_filters.pop(id(p), None)
+            if key_filter is not None:
+                column, wanted = key_filter
+                child = child.join(wanted, left_on=column, right_on="__key", how="semi")
+            return self.aggregate(p, child, mode="complete")
         if isinstance(p, _ir.Join):
             return self._join(p)
         if isinstance(p, _ir.Sort):
@@ -492,13 +499,41 @@ class Compiler:
             return self.plan(p.child).head(p.n)
         raise NotImplementedError(type(p).__name__)
 
+    def _join_sides(self, p: _ir.Join) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+        """Compile both sides. An inner or semi join drops every group of an aggregate on one
+        side whose key the other side lacks, so that aggregate only reads rows with those keys
+        (TPC-H q17: avg(l_quantity) of the 2k parts asked for, not of all 200k)."""
+        if p.how in ("inner", "semi"):
+            found = _grouped_by(p.right, p.right_keys)
+            if found is not None:
+                left = self.plan(p.left)
+                self._restrict(found, left, p.left_keys)
+                return left, self.plan(p.right)
+        if p.how == "inner":
+            found = _grouped_by(p.left, p.left_keys)
+            if found is not None:
+                right = self.plan(p.right)
+                self._restrict(found, right, p.right_keys)
+                return self.plan(p.left), right
+        return self.plan(p.left), self.plan(p.right)
+
+    def _restrict(
+        self, found: tuple[_ir.Aggregate, str, int], other: pl.LazyFrame, keys: tuple[Expr, ...]
+    ) -> None:
+        aggregate, column, position = found
+        key = keys[position]
+        if isinstance(key, Col):
+            self._key_filters[id(aggregate)] = (
+                column,
+                other.select(pl.col(key.name).alias("__key")).unique(),
+            )
+
     def _filter(self, frame: pl.LazyFrame, condition: Expr) -> pl.LazyFrame:
         frame, (predicate,), added = self._on(frame, lambda: [self.expr(condition)])
         return frame.filter(predicate).drop(added)
 
     def _join(self, p: _ir.Join) -> pl.LazyFrame:
-        left = self.plan(p.left)
-        right = self.plan(p.right)
+        left, right = self._join_sides(p)
         if p.how == "cross":
             joined = left.join(right, how="cross")
             if p.residual is None:
@@ -653,6 +688,32 @@ class Compiler:
                 pl.when(count > 0).then(total.cast(pl.Float64) / count.cast(pl.Float64)).alias(name)
             )
         raise NotImplementedError(f)
+
+
+def _grouped_by(side: _ir.Plan, keys: tuple[Expr, ...]) -> tuple[_ir.Aggregate, str, int] | None:
+    """The aggregate under ``side`` (through filters and projections that pass the key column
+    on) grouped by one of the join ``keys`` as a plain column: (aggregate, its input column,
+    position of the join key)."""
+    for position, key in enumerate(keys):
+        if not isinstance(key, Col):
+            continue
+        name = key.name
+        node = side
+        while True:
+            if isinstance(node, _ir.Filter):
+                node = node.child
+            elif isinstance(node, _ir.Project):
+                source = dict(node.exprs).get(name)
+                if not isinstance(source, Col):
+                    break
+                name, node = source.name, node.child
+            else:
+                break
+        if isinstance(node, _ir.Aggregate):
+            for output, e in node.keys:
+                if output == name and isinstance(e, Col):
+                    return node, e.name, position
+    return None
 
 
 def _float_min_max(func: str, x: pl.Expr) -> pl.Expr:

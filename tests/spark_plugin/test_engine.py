@@ -200,3 +200,39 @@ def test_having_runs_with_the_final_aggregate() -> None:
     assert isinstance(stages.upper, _ir.Sort)
     assert isinstance(stages.upper.child, _ir.Input)
     assert "final aggregate + HAVING" in stages.describe()
+
+
+def test_an_aggregate_joined_on_its_key_reads_only_the_keys_the_other_side_has() -> None:
+    """TPC-H q17's shape: rows JOIN (SELECT key, avg(v) ... GROUP BY key) ON key. Groups whose
+    key the other side lacks are dropped by the join, so they are never aggregated; the answer
+    is the same."""
+    from spark_plugin import _compile
+
+    left_scan = _ir.Scan("l", ("l",), (("k", "_1", "long"),), 10)
+    right_scan = _ir.Scan("r", ("r",), (("k", "_2", "long"), ("v", "_3", "long")), 10)
+    frames = {
+        "l": pl.LazyFrame({"_1": [1, 3, None, 3]}, schema={"_1": pl.Int64}),
+        "r": pl.LazyFrame(
+            {"_2": [1, 1, 2, 3, None, 4], "_3": [10, 20, 30, 40, 50, 60]},
+            schema={"_2": pl.Int64, "_3": pl.Int64},
+        ),
+    }
+    total = _ir.AggCall("sum", (_ir.Col("_3", "long"),), "long")
+    agg = _ir.Aggregate(right_scan, (("_4", _ir.Col("_2", "long")),), (("_5", total),))
+    # A projection that renames the key and a HAVING-like filter sit between join and aggregate.
+    renamed = _ir.Project(agg, (("_6", _ir.Col("_4", "long")), ("_5", _ir.Col("_5", "long"))))
+    having = _ir.Filter(renamed, _ir.Call("isnotnull", (_ir.Col("_5", "long"),), "boolean"))
+    join = _ir.Join(left_scan, having, "inner", (_ir.Col("_1", "long"),), (_ir.Col("_6", "long"),))
+
+    def compile_join() -> pl.LazyFrame:
+        compiler = _compile.Compiler(
+            _ir.Settings(),
+            lambda node: frames[node.table] if isinstance(node, _ir.Scan) else pl.LazyFrame(),
+            lambda f: f.collect(),
+        )
+        return compiler.plan(join)
+
+    frame = compile_join()
+    assert "SEMI JOIN" in frame.explain(optimized=False)
+    rows = sorted(frame.collect().rows(), key=str)
+    assert rows == [(1, 1, 30), (3, 3, 40), (3, 3, 40)]

@@ -155,6 +155,18 @@ JOINS = {
     "join_with_residual": "SELECT t.k, u.uv FROM t LEFT JOIN u ON t.k = u.uk AND t.m > u.uk",
     "scalar_subquery": "SELECT k, m FROM t WHERE m > (SELECT avg(m) FROM t)",
     "join_then_aggregate": "SELECT u.uv, count(*), sum(t.m) FROM t JOIN u ON t.k = u.uk GROUP BY u.uv",
+    # Aggregates that the join reads only for the keys the other side has (null keys included).
+    "join_with_grouped_subquery": (
+        "SELECT t.k, t.m, a.n FROM t JOIN (SELECT uk, count(uv) AS n FROM u GROUP BY uk) a"
+        " ON t.k = a.uk"
+    ),
+    "join_with_grouped_subquery_residual": (
+        "SELECT t.k, t.m FROM t JOIN (SELECT uk AS key, count(*) AS n FROM u GROUP BY uk) a"
+        " ON t.k = a.key AND t.m > a.n WHERE t.m IS NOT NULL"
+    ),
+    "in_grouped_subquery_having": (
+        "SELECT k, m FROM t WHERE k IN (SELECT uk FROM u GROUP BY uk HAVING count(*) > 1)"
+    ),
 }
 
 
