@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from spark_plugin import _ir, _stages, _translate
+from spark_plugin import _ir, _reorder, _stages, _translate
 
 #: Confs whose non-default values change answers in ways we do not reproduce.
 _REQUIRED_CONFS = {
@@ -125,6 +125,7 @@ def decide(df: Any, engine: str = "polars-cpu") -> ExplainReport:
     reasons.extend(_all_reasons(tree))
     stage_plan = None
     if plan is not None and not reasons:
+        plan = _reorder.float_semi_joins(plan)
         stage_plan = _stages.plan_stages(plan)
     offloaded = plan is not None and not reasons
     elapsed = (time.perf_counter() - started) * 1000

@@ -155,6 +155,17 @@ JOINS = {
     "join_with_residual": "SELECT t.k, u.uv FROM t LEFT JOIN u ON t.k = u.uk AND t.m > u.uk",
     "scalar_subquery": "SELECT k, m FROM t WHERE m > (SELECT avg(m) FROM t)",
     "join_then_aggregate": "SELECT u.uv, count(*), sum(t.m) FROM t JOIN u ON t.k = u.uk GROUP BY u.uv",
+    # EXISTS / NOT EXISTS with a non-equi part under an inner join with a smaller table: the
+    # plugin moves them above that join (q21's shape); same rows, null keys included.
+    "exists_under_inner_join": (
+        "SELECT t.k, t.m, u.uv FROM t JOIN u ON t.k = u.uk"
+        " WHERE EXISTS (SELECT 1 FROM t t2 WHERE t2.k = t.k AND t2.m <> t.m)"
+    ),
+    "not_exists_under_inner_join": (
+        "SELECT t.k, t.m, u.uv FROM t JOIN u ON t.k = u.uk"
+        " WHERE NOT EXISTS (SELECT 1 FROM t t2 WHERE t2.k = t.k AND t2.m > t.m)"
+        " AND EXISTS (SELECT 1 FROM t t3 WHERE t3.k = t.k AND t3.s <> t.s)"
+    ),
     # Aggregates that the join reads only for the keys the other side has (null keys included).
     "join_with_grouped_subquery": (
         "SELECT t.k, t.m, a.n FROM t JOIN (SELECT uk, count(uv) AS n FROM u GROUP BY uk) a"
@@ -199,3 +210,23 @@ def _sortable(value: Any) -> Any:
     if isinstance(value, float):
         return "nan" if value != value else value + 0.0
     return value
+
+
+def test_exists_moves_above_the_inner_join_with_the_smaller_table(spark: Any) -> None:
+    """Spark pushes the EXISTS (a left semi join) below the join with ``u``; the plugin lifts it
+    back above, so its pairs are built only for the rows that join (the answers are compared
+    with Spark's in ``exists_under_inner_join``)."""
+    from spark_plugin import _ir
+
+    report = spark_plugin.explain(spark.sql(JOINS["exists_under_inner_join"]))
+    assert report.offloaded
+    node = report.plan
+    while node is not None and not isinstance(node, _ir.Join):
+        node = _ir.children(node)[0] if _ir.children(node) else None
+    assert isinstance(node, _ir.Join)
+    assert node.how == "semi"
+    inner = node.left
+    while isinstance(inner, _ir.Project):
+        inner = inner.child
+    assert isinstance(inner, _ir.Join)
+    assert inner.how == "inner"
