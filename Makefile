@@ -43,7 +43,7 @@ RAPIDS_VENV ?= .venv-rapids
 test-rapids:
 	@test -x $(RAPIDS_VENV)/bin/python || $(PYTHON) -m venv $(RAPIDS_VENV)
 	$(RAPIDS_VENV)/bin/python -m pip install -q --upgrade pip
-	$(RAPIDS_VENV)/bin/python -m pip install -q -e ".[cu12,report]" pytest pytest-benchmark \
+	$(RAPIDS_VENV)/bin/python -m pip install -q -e ".[cu12,vector,report]" pytest pytest-benchmark \
 		ipython ipykernel nbclient nbformat scikit-learn
 	$(RAPIDS_VENV)/bin/python -m pytest tests/accel -m "not gpu"
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import textwrap
+
+import pytest
 
 # A machine with a GPU: modules in `present` count as installed, those in `absent` as not, and
 # those in `broken` fail on import (None in sys.modules), as a broken CUDA install does.
@@ -179,6 +182,13 @@ def test_sklearn_without_cuml_says_so_on_gpu(run_python) -> None:
     assert proc.stdout.strip() == "cpu cuDF not installed | cuDF not installed"
 
 
+_needs_faiss = pytest.mark.skipif(
+    importlib.util.find_spec("faiss") is None,
+    reason="faiss-cpu is not installed (the [vector] extra)",
+)
+
+
+@_needs_faiss
 def test_faiss_stays_faiss_cpu_without_a_gpu(run_python) -> None:
     proc = run_python(
         "import accel.auto, accel, faiss, vector; print(faiss is vector, 'faiss' in accel.report().libraries)",
@@ -188,6 +198,7 @@ def test_faiss_stays_faiss_cpu_without_a_gpu(run_python) -> None:
     assert proc.stdout.strip() == "False False"
 
 
+@_needs_faiss
 def test_faiss_resolves_to_vector_on_the_simulated_device(run_python) -> None:
     code = textwrap.dedent(
         """
@@ -210,6 +221,7 @@ def test_faiss_resolves_to_vector_on_the_simulated_device(run_python) -> None:
     assert second == "False"
 
 
+@_needs_faiss
 def test_faiss_imported_first_is_left_alone(run_python) -> None:
     code = "import faiss, accel; accel.install(); print(accel.report().libraries['faiss'].reason)"
     proc = run_python(code, env={"ACCEL_DEVICE": "simulated", "ACCEL_QUIET": "1"})
