@@ -508,13 +508,17 @@ class Compiler:
             if found is not None:
                 left = self.plan(p.left)
                 self._restrict(found, left, p.left_keys)
-                return left, self.plan(p.right)
+                right = self.plan(p.right)
+                self._key_filters.pop(id(found[0]), None)  # used by now; never for another node
+                return left, right
         if p.how == "inner":
             found = _grouped_by(p.left, p.left_keys)
             if found is not None:
                 right = self.plan(p.right)
                 self._restrict(found, right, p.right_keys)
-                return self.plan(p.left), right
+                left = self.plan(p.left)
+                self._key_filters.pop(id(found[0]), None)
+                return left, right
         return self.plan(p.left), self.plan(p.right)
 
     def _restrict(
