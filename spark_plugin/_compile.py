@@ -638,7 +638,8 @@ class Compiler:
         exprs: list[pl.Expr] = []
         for name, call in p.aggs:
             if mode == "partial":
-                exprs.append(pl.struct(_partial_states(name, call, self)).alias(name))
+                states = _partial_states(name, call, self, transport=True)
+                exprs.append(pl.struct(states).alias(name))
             elif mode == "final":
                 exprs.append(self._final_from_states(name, call))
             else:
@@ -734,8 +735,16 @@ def _float_min_max(func: str, x: pl.Expr) -> pl.Expr:
     )
 
 
-def _partial_states(name: str, call: AggCall, compiler: Compiler) -> list[pl.Expr]:
-    """Per-partition states of one aggregate, as ``{name}__{state}`` columns... in a struct."""
+_TWO_64 = 2**64
+_TWO_63 = 2**63
+
+
+def _partial_states(
+    name: str, call: AggCall, compiler: Compiler, *, transport: bool = False
+) -> list[pl.Expr]:
+    """Per-partition states of one aggregate (the fields of its struct column). ``transport``:
+    states that go through Spark's shuffle, where an Int128 sum travels as two longs (Spark
+    converts decimal(38,0) through BigDecimal per value: measured ~35% slower end to end)."""
     f = call.func
     if f == "count_star":
         return [pl.len().cast(pl.Int64).alias("c")]
@@ -753,8 +762,18 @@ def _partial_states(name: str, call: AggCall, compiler: Compiler) -> list[pl.Exp
         return [(x.min() if f == "min" else x.max()).alias("v")]
     if call.distinct:
         x = x.drop_nulls().unique()
-    total = x.cast(pl.Float64).sum() if arg_type in _types.FLOATING else x.cast(pl.Int128).sum()
-    return [total.alias("s"), x.count().cast(pl.Int64).alias("c")]
+    count = x.count().cast(pl.Int64).alias("c")
+    if arg_type in _types.FLOATING:
+        return [x.cast(pl.Float64).sum().alias("s"), count]
+    total = x.cast(pl.Int128).sum()
+    if not transport:
+        return [total.alias("s"), count]
+    # total = hi * 2^64 + lo, 0 <= lo < 2^64 (floor division), lo shifted into a signed long.
+    hi = (total // pl.lit(_TWO_64, dtype=pl.Int128)).cast(pl.Int64)
+    lo = (total % pl.lit(_TWO_64, dtype=pl.Int128) - pl.lit(_TWO_63, dtype=pl.Int128)).cast(
+        pl.Int64
+    )
+    return [hi.alias("s_hi"), lo.alias("s_lo"), count]
 
 
 def _merge_states(name: str, call: AggCall) -> list[pl.Expr]:
@@ -767,10 +786,13 @@ def _merge_states(name: str, call: AggCall) -> list[pl.Expr]:
         if call.args[0].dtype in _types.FLOATING:
             return [_float_min_max(f, v).alias("v")]
         return [(v.min() if f == "min" else v.max()).alias("v")]
-    return [
-        state.struct.field("s").sum().alias("s"),
-        state.struct.field("c").sum().cast(pl.Int64).alias("c"),
-    ]
+    count = state.struct.field("c").sum().cast(pl.Int64).alias("c")
+    if call.args[0].dtype in _types.FLOATING:
+        return [state.struct.field("s").sum().alias("s"), count]
+    hi = state.struct.field("s_hi").cast(pl.Int128)
+    lo = state.struct.field("s_lo").cast(pl.Int128)
+    total = hi * pl.lit(_TWO_64, dtype=pl.Int128) + lo + pl.lit(_TWO_63, dtype=pl.Int128)
+    return [total.sum().alias("s"), count]
 
 
 def partial_state_fields(call: AggCall) -> list[tuple[str, str]]:
@@ -783,7 +805,7 @@ def partial_state_fields(call: AggCall) -> list[tuple[str, str]]:
         return [("v", transport_type(arg_type))]
     if arg_type in _types.FLOATING:
         return [("s", "double"), ("c", "long")]
-    return [("s", "decimal(38,0)"), ("c", "long")]
+    return [("s_hi", "long"), ("s_lo", "long"), ("c", "long")]
 
 
 def transport_type(dtype: str) -> str:

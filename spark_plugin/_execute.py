@@ -144,8 +144,9 @@ def build(
             output_nullable=user_nullable if last else (),
         )
         keys = stages.shuffle_keys
-        partitions = int(conf.get("spark.sql.shuffle.partitions", "200"))
-        shuffled = result.repartition(partitions, *keys) if keys else result.repartition(1)
+        # No partition count: spark.sql.shuffle.partitions, which AQE may coalesce when the
+        # partial states are small (most TPC-H queries: one final task instead of four).
+        shuffled = result.repartition(*keys) if keys else result.repartition(1)
         result = shuffled.mapInArrow(
             _worker.map_stage(final), _worker.spark_schema(fields, final.output_nullable)
         )
