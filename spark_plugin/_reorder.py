@@ -14,22 +14,7 @@ from __future__ import annotations
 import dataclasses
 
 from spark_plugin import _ir
-
-
-def refs(e: _ir.Expr) -> set[str]:
-    """Column names an expression reads (not those inside scalar subqueries' own plans)."""
-    if isinstance(e, _ir.Col):
-        return {e.name}
-    if isinstance(e, _ir.Call | _ir.AggCall):
-        return set().union(*(refs(a) for a in e.args)) if e.args else set()
-    if isinstance(e, _ir.Case):
-        out: set[str] = set()
-        for cond, value in e.branches:
-            out |= refs(cond) | refs(value)
-        if e.otherwise is not None:
-            out |= refs(e.otherwise)
-        return out
-    return set()
+from spark_plugin._translate import refs
 
 
 def _biggest_scan(plan: _ir.Plan) -> int:
