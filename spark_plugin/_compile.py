@@ -503,22 +503,17 @@ class Compiler:
         """Compile both sides. An inner or semi join drops every group of an aggregate on one
         side whose key the other side lacks, so that aggregate only reads rows with those keys
         (TPC-H q17: avg(l_quantity) of the 2k parts asked for, not of all 200k)."""
-        if p.how in ("inner", "semi"):
-            found = _grouped_by(p.right, p.right_keys)
-            if found is not None:
-                left = self.plan(p.left)
-                self._restrict(found, left, p.left_keys)
-                right = self.plan(p.right)
-                self._key_filters.pop(id(found[0]), None)  # used by now; never for another node
-                return left, right
-        if p.how == "inner":
-            found = _grouped_by(p.left, p.left_keys)
-            if found is not None:
-                right = self.plan(p.right)
-                self._restrict(found, right, p.right_keys)
-                left = self.plan(p.left)
-                self._key_filters.pop(id(found[0]), None)
-                return left, right
+        sides, keys = (p.left, p.right), (p.left_keys, p.right_keys)
+        # The aggregate may sit on the right of an inner or semi join, or the left of an inner.
+        for grouped in {"inner": (1, 0), "semi": (1,)}.get(p.how, ()):
+            found = _grouped_by(sides[grouped], keys[grouped])
+            if found is None:
+                continue
+            other = self.plan(sides[1 - grouped])  # first: its keys restrict the aggregate
+            self._restrict(found, other, keys[1 - grouped])
+            restricted = self.plan(sides[grouped])
+            self._key_filters.pop(id(found[0]), None)  # used by now; never for another node
+            return (other, restricted) if grouped == 1 else (restricted, other)
         return self.plan(p.left), self.plan(p.right)
 
     def _restrict(
