@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow.parquet as pq
@@ -15,39 +18,160 @@ def _register(spark: Any) -> None:
     spark.dataSource.register(_worker.StageSource)
 
 
-def compute_splits(
-    scan: _ir.Scan, max_partition_bytes: int, open_cost: int, parallelism: int
-) -> tuple[tuple[tuple[str, int, int], ...], ...]:
-    """Spark's split sizing (``maxSplitBytes``) over whole Parquet row groups instead of byte
-    ranges. Each split is a list of (file, first row, row count) pieces."""
-    per_core = scan.total_bytes // max(1, parallelism)
-    split_bytes = min(max_partition_bytes, max(open_cost, per_core))
-    pieces: list[tuple[str, int, int, int]] = []  # (file, first row, rows, compressed bytes)
+Splits = tuple[tuple[tuple[str, int, int], ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _RowGroup:
+    path: str
+    first: int
+    rows: int
+    size: int
+    #: (min, max) of the range column from the Parquet statistics; None when unknown or nulls.
+    bounds: tuple[Any, Any] | None = None
+
+
+def _row_groups(scan: _ir.Scan, column: str | None = None) -> list[_RowGroup]:
+    groups = []
     for path in scan.files:
         meta = pq.ParquetFile(path).metadata
         first = 0
         for i in range(meta.num_row_groups):
             group = meta.row_group(i)
             size = sum(group.column(c).total_compressed_size for c in range(group.num_columns))
-            pieces.append((path, first, group.num_rows, size))
+            bounds = None
+            for c in range(group.num_columns if column is not None else 0):
+                chunk = group.column(c)
+                if chunk.path_in_schema != column:
+                    continue
+                stats = chunk.statistics
+                if stats is not None and stats.has_min_max and stats.null_count == 0:
+                    bounds = (stats.min, stats.max)
+            groups.append(_RowGroup(path, first, group.num_rows, size, bounds))
             first += group.num_rows
-    if not pieces:
-        return ()
-    total = sum(piece[3] for piece in pieces)
-    count = max(1, min(len(pieces), math.ceil(total / max(1, split_bytes))))
-    target = total / count
-    splits: list[list[tuple[str, int, int]]] = [[]]
+    return groups
+
+
+def _split_count(
+    scan: _ir.Scan, groups: list[_RowGroup], max_bytes: int, open_cost: int, parallelism: int
+) -> int:
+    per_core = scan.total_bytes // max(1, parallelism)
+    split_bytes = min(max_bytes, max(open_cost, per_core))
+    total = sum(g.size for g in groups)
+    return max(1, min(len(groups), math.ceil(total / max(1, split_bytes))))
+
+
+def _cut(
+    groups: list[_RowGroup], count: int, may_cut: Callable[[int], bool] | None = None
+) -> list[list[_RowGroup]]:
+    """Consecutive row groups into ``count`` splits of about equal compressed size; a new split
+    starts only where ``may_cut(index)`` allows."""
+    target = sum(g.size for g in groups) / count
+    splits: list[list[_RowGroup]] = [[]]
     filled = 0.0
-    for path, first, rows, size in pieces:
-        if filled >= target * len(splits) and len(splits) < count:
+    for i, group in enumerate(groups):
+        if (
+            filled >= target * len(splits)
+            and len(splits) < count
+            and (may_cut is None or may_cut(i))
+        ):
             splits.append([])
-        current = splits[-1]
-        if current and current[-1][0] == path and current[-1][1] + current[-1][2] == first:
-            current[-1] = (path, current[-1][1], current[-1][2] + rows)  # contiguous: merge
-        else:
-            current.append((path, first, rows))
-        filled += size
-    return tuple(tuple(split) for split in splits)
+        splits[-1].append(group)
+        filled += group.size
+    return splits
+
+
+def _pieces(splits: list[list[_RowGroup]]) -> Splits:
+    out = []
+    for split in splits:
+        pieces: list[tuple[str, int, int]] = []
+        for g in split:
+            last = pieces[-1] if pieces else None
+            if last is not None and last[0] == g.path and last[1] + last[2] == g.first:
+                pieces[-1] = (g.path, last[1], last[2] + g.rows)  # contiguous: merge
+            else:
+                pieces.append((g.path, g.first, g.rows))
+        out.append(tuple(pieces))
+    return tuple(out)
+
+
+def compute_splits(
+    scan: _ir.Scan, max_partition_bytes: int, open_cost: int, parallelism: int
+) -> Splits:
+    """Spark's split sizing (``maxSplitBytes``) over whole Parquet row groups instead of byte
+    ranges. Each split is a list of (file, first row, row count) pieces."""
+    groups = _row_groups(scan)
+    if not groups:
+        return ()
+    count = _split_count(scan, groups, max_partition_bytes, open_cost, parallelism)
+    return _pieces(_cut(groups, count))
+
+
+def range_splits(
+    scan: _ir.Scan, column: str, max_partition_bytes: int, open_cost: int, parallelism: int
+) -> Splits | None:
+    """Splits as :func:`compute_splits` makes them, but cut only between row groups whose
+    ``column`` ranges do not meet, when the Parquet statistics prove that the splits then hold
+    disjoint ranges of it (data written sorted or clustered by that column). None otherwise, or
+    when that would leave fewer splits than cores or make one more than twice the planned size.
+    """
+    groups = _row_groups(scan, column)
+    live = [g for g in groups if g.rows]
+    if not live or any(g.bounds is None for g in live):
+        return None
+    count = _split_count(scan, groups, max_partition_bytes, open_cost, parallelism)
+    before: list[Any] = []  # the largest value in the row groups before each one
+    highest = None
+    for group in groups:
+        before.append(highest)
+        if group.rows and group.bounds is not None:
+            high = group.bounds[1]
+            highest = high if highest is None or highest < high else highest
+
+    def may_cut(i: int) -> bool:
+        bounds = groups[i].bounds
+        return bounds is not None and (before[i] is None or before[i] < bounds[0])
+
+    splits = _cut(groups, count, may_cut)
+    target = sum(g.size for g in groups) / count
+    if (
+        len(splits) < min(count, parallelism)
+        or max(sum(g.size for g in s) for s in splits) > 2 * target
+    ):
+        return None
+    ranges = []
+    for split in splits:
+        bounds = [g.bounds for g in split if g.rows and g.bounds is not None]
+        if bounds:
+            ranges.append((min(b[0] for b in bounds), max(b[1] for b in bounds)))
+    ranges.sort()
+    if any(ranges[i][1] >= ranges[i + 1][0] for i in range(len(ranges) - 1)):
+        return None
+    return _pieces(splits)
+
+
+def place(stages: _stages.StagePlan, spark: Any) -> _stages.StagePlan:
+    """The split table's splits from Spark's split settings, and whether the aggregate can run
+    complete in the split tasks: one split, or splits holding disjoint ranges of a group key."""
+    if stages.split is None:
+        return stages
+    conf = spark.conf
+    sizing = (
+        _bytes(conf.get("spark.sql.files.maxPartitionBytes", "128m")),
+        _bytes(conf.get("spark.sql.files.openCostInBytes", "4m")),
+        spark.sparkContext.defaultParallelism,
+    )
+    splits = compute_splits(stages.split, *sizing)
+    local = None
+    if stages.aggregate is not None and len(splits) <= 1:
+        local = "one split"
+    elif stages.aggregate is not None and stages.aggregate.keys:
+        for column in _stages.range_keys(stages):
+            ranged = range_splits(stages.split, column, *sizing)
+            if ranged is not None:
+                splits, local = ranged, f"the splits hold disjoint ranges of {column}"
+                break
+    return dataclasses.replace(stages, splits=splits, local_aggregate=local)
 
 
 def _transport(output: tuple[tuple[str, str], ...]) -> tuple[_worker.Field, ...]:
@@ -77,20 +201,33 @@ def build(
     if len(root_columns) != len(user_fields):
         raise NotImplementedError("plan output does not match the DataFrame's columns")
 
-    conf = spark.conf
-    splits: tuple[Any, ...] = ()
-    if stages.split is not None:
-        splits = compute_splits(
-            stages.split,
-            _bytes(conf.get("spark.sql.files.maxPartitionBytes", "128m")),
-            _bytes(conf.get("spark.sql.files.openCostInBytes", "4m")),
-            spark.sparkContext.defaultParallelism,
-        )
+    if stages.split is not None and stages.splits is None:
+        stages = place(stages, spark)
+    splits = stages.splits or ()
     agg = stages.aggregate
-    last_is_lower = agg is None and stages.upper is None
+    last_is_lower = (agg is None or stages.local_aggregate is not None) and stages.upper is None
 
     # Stage 1: next to the data.
-    if agg is not None and not stages.raw_aggregate:
+    if agg is not None and stages.local_aggregate is not None:
+        # No group spans two splits: aggregate (and HAVING) complete here, no shuffle.
+        after = stages.after_aggregate
+        output = after.output if after is not None else agg.output
+        lower_fields = user_fields if last_is_lower else _transport(output)
+        lower = _worker.Stage(
+            settings,
+            device,
+            plan=stages.lower,
+            split=stages.split,
+            splits=splits,
+            aggregate=agg,
+            aggregate_mode="local",
+            after=after,
+            output_fields=lower_fields,
+            user_output=last_is_lower,
+            output_columns=root_columns if last_is_lower else tuple(n for n, _ in output),
+            output_nullable=user_nullable if last_is_lower else (),
+        )
+    elif agg is not None and not stages.raw_aggregate:
         lower_fields = _partial_fields(agg)
         lower_columns = tuple(n for n, _ in lower_fields)
         lower = _worker.Stage(
@@ -125,7 +262,7 @@ def build(
 
     # Stage 2: Spark shuffles on the group keys; the final aggregate merges the states.
     input_fields = lower_fields
-    if agg is not None:
+    if agg is not None and stages.local_aggregate is None:
         last = stages.upper is None
         after = stages.after_aggregate
         output = after.output if after is not None else agg.output

@@ -26,6 +26,11 @@ class StagePlan:
     #: Filters and projections right above the aggregate (HAVING), over ``Input`` of its
     #: output: row by row on complete groups, so they run in the final-aggregate tasks.
     after_aggregate: _ir.Plan | None = None
+    #: Per task, the (file, first row, row count) pieces of ``split`` (None: not placed yet).
+    splits: tuple[tuple[tuple[str, int, int], ...], ...] | None = None
+    #: Set when no group can span two splits, saying why: the aggregate (and HAVING) then runs
+    #: complete in the split tasks and nothing is shuffled.
+    local_aggregate: str | None = None
 
     @property
     def shuffle_keys(self) -> tuple[str, ...]:
@@ -43,7 +48,12 @@ class StagePlan:
             parts.append(f"scan of {self.split.table} split across tasks")
         else:
             parts.append("one task")
-        if self.aggregate is not None:
+        if self.aggregate is not None and self.local_aggregate is not None:
+            extra = " + HAVING/projection" if self.after_aggregate else ""
+            parts.append(
+                f"complete aggregate{extra} in those tasks, no shuffle ({self.local_aggregate})"
+            )
+        elif self.aggregate is not None:
             kind = "rows" if self.raw_aggregate else "partial aggregate"
             keys = "hash-partitioned on the group keys" if self.shuffle_keys else "one partition"
             final = "final aggregate" + (" + HAVING/projection" if self.after_aggregate else "")
@@ -51,6 +61,47 @@ class StagePlan:
         if self.upper is not None:
             parts.append("remaining operators in one task")
         return "; ".join(parts)
+
+
+#: Key types whose Parquet min/max order is Spark's grouping equality (no NaN, -0.0, collation).
+_RANGE_TYPES = frozenset({"byte", "short", "integer", "long", "date"})
+
+
+def passthrough_column(plan: _ir.Plan, name: str, scan: _ir.Scan) -> str | None:
+    """The file column of ``scan`` whose values column ``name`` of ``plan`` carries unchanged
+    (through filters, renaming projections and the preserved side of joins), if any."""
+    while plan is not scan:
+        if isinstance(plan, _ir.Filter):
+            plan = plan.child
+        elif isinstance(plan, _ir.Project):
+            source = dict(plan.exprs).get(name)
+            if not isinstance(source, _ir.Col):
+                return None
+            name, plan = source.name, plan.child
+        elif isinstance(plan, _ir.Join):
+            if name in dict(plan.left.output) and plan.how not in ("right", "full"):
+                plan = plan.left
+            elif name in dict(plan.right.output) and plan.how in ("inner", "cross", "right"):
+                plan = plan.right
+            else:
+                return None
+        else:
+            return None
+    return next((column for column, n, _ in scan.columns if n == name), None)
+
+
+def range_keys(stages: StagePlan) -> list[str]:
+    """File columns of the split table that a group key passes on unchanged: if the splits hold
+    disjoint ranges of one of them, every group lies whole in one split."""
+    if stages.aggregate is None or stages.split is None:
+        return []
+    out = []
+    for _, key in stages.aggregate.keys:
+        if isinstance(key, _ir.Col) and key.dtype in _RANGE_TYPES:
+            column = passthrough_column(stages.lower, key.name, stages.split)
+            if column is not None and column not in out:
+                out.append(column)
+    return out
 
 
 def _split_safe(parent: _ir.Plan, child_index: int) -> bool:

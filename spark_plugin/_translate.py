@@ -729,23 +729,24 @@ def local_path(uri: str) -> str | None:
 
 
 def find_relations(jplan: Any) -> dict[int, Relation]:
-    """Walk the live JVM plan (children and subqueries) for LogicalRelations."""
+    """The LogicalRelations of the live JVM plan and of all its (nested) subqueries.
+
+    Leaves come in one py4j call per plan (``collectLeaves``) instead of a walk of several calls
+    per node: planning TPC-H q18 walked 29 nodes in ~50 ms.
+    """
     found: dict[int, Relation] = {}
-    _walk_relations(jplan, found)
+    subqueries = jplan.subqueriesAll()
+    plans = [jplan, *(subqueries.apply(i) for i in range(subqueries.size()))]
+    for plan in plans:
+        leaves = plan.collectLeaves()
+        for i in range(leaves.size()):
+            leaf = leaves.apply(i)
+            if leaf.nodeName() != "LogicalRelation":
+                continue
+            output = leaf.output()
+            if output.size() > 0:
+                found[int(output.apply(0).exprId().id())] = _describe_relation(leaf)
     return found
-
-
-def _walk_relations(jplan: Any, found: dict[int, Relation]) -> None:
-    if jplan.nodeName() == "LogicalRelation":
-        output = jplan.output()
-        if output.size() > 0:
-            found[int(output.apply(0).exprId().id())] = _describe_relation(jplan)
-    children = jplan.children()
-    for i in range(children.size()):
-        _walk_relations(children.apply(i), found)
-    subqueries = jplan.subqueries()
-    for i in range(subqueries.size()):
-        _walk_relations(subqueries.apply(i), found)
 
 
 def _describe_relation(jplan: Any) -> Relation:

@@ -33,8 +33,11 @@ class Stage:
     #: Per task: the (file, first row, row count) pieces of ``split`` it reads.
     splits: tuple[tuple[tuple[str, int, int], ...], ...] = ()
     aggregate: _ir.Aggregate | None = None
-    #: partial | final | complete; partial runs after ``plan``, the others before it.
+    #: partial | local | final | complete: partial and local (complete, in the split tasks) run
+    #: after ``plan``, the others before it.
     aggregate_mode: str = ""
+    #: local mode: the plan over ``Input`` of the aggregate's output (HAVING, projections).
+    after: _ir.Plan | None = None
     output_fields: tuple[Field, ...] = ()
     #: True: ``output_fields`` are the user's columns (names and Spark types); False: transport.
     user_output: bool = False
@@ -161,7 +164,7 @@ def _read_scan(scan: _ir.Scan, pieces: tuple[tuple[str, int, int], ...] | None) 
         ]
         frame = pl.concat(parts) if parts else None
     if frame is None:
-        empty = {c: _compile.polars_dtype(t) for c, _, t in scan.columns}
+        empty = {n: _compile.polars_dtype(t) for _, n, t in scan.columns}
         return pl.LazyFrame(schema=empty)
     frame = frame.select([pl.col(c).alias(n) for c, n, _ in scan.columns])
     return to_internal(frame, [(n, t) for _, n, t in scan.columns])
@@ -179,10 +182,13 @@ def _compiler(stage: Stage, input_frame: pl.LazyFrame | None, pieces: Any) -> _c
 
 def run_stage(stage: Stage, input_frame: pl.LazyFrame | None, pieces: Any) -> pl.DataFrame:
     compiler = _compiler(stage, input_frame, pieces)
-    if stage.aggregate_mode == "partial":
+    if stage.aggregate_mode in ("partial", "local"):
         assert stage.plan is not None
         assert stage.aggregate is not None
-        frame = compiler.aggregate(stage.aggregate, compiler.plan(stage.plan), "partial")
+        mode = "partial" if stage.aggregate_mode == "partial" else "complete"
+        frame = compiler.aggregate(stage.aggregate, compiler.plan(stage.plan), mode)
+        if stage.after is not None:
+            frame = _compiler(stage, frame, pieces).plan(stage.after)
     else:
         frame = input_frame if input_frame is not None else pl.LazyFrame()
         if stage.aggregate is not None:
@@ -196,7 +202,9 @@ def run_stage(stage: Stage, input_frame: pl.LazyFrame | None, pieces: Any) -> pl
 
 def read_split(stage: Stage, index: int) -> Iterator[pa.RecordBatch]:
     """The data-source stage: one task's share of the split table, next to the data."""
-    pieces = stage.splits[index] if stage.split is not None else None
+    pieces = None
+    if stage.split is not None:
+        pieces = stage.splits[index] if stage.splits else ()  # () : a table with no row groups
     result = run_stage(stage, None, pieces)
     batch = to_arrow(result, stage)
     yield from pa.Table.from_batches([batch]).to_batches(max_chunksize=1 << 16) or [batch]
