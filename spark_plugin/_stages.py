@@ -48,16 +48,21 @@ class StagePlan:
             parts.append(f"scan of {self.split.table} split across tasks")
         else:
             parts.append("one task")
+        having = " + HAVING/projection" if self.after_aggregate else ""
         if self.aggregate is not None and self.local_aggregate is not None:
-            extra = " + HAVING/projection" if self.after_aggregate else ""
             parts.append(
-                f"complete aggregate{extra} in those tasks, no shuffle ({self.local_aggregate})"
+                f"complete aggregate{having} in those tasks, no shuffle ({self.local_aggregate})"
             )
         elif self.aggregate is not None:
             kind = "rows" if self.raw_aggregate else "partial aggregate"
+            if self.upper is not None:
+                parts.append(
+                    f"{kind} → Spark shuffle (one partition) → final aggregate{having}"
+                    " + remaining operators in one task"
+                )
+                return "; ".join(parts)
             keys = "hash-partitioned on the group keys" if self.shuffle_keys else "one partition"
-            final = "final aggregate" + (" + HAVING/projection" if self.after_aggregate else "")
-            parts.append(f"{kind} → Spark shuffle ({keys}) → {final}")
+            parts.append(f"{kind} → Spark shuffle ({keys}) → final aggregate{having}")
         if self.upper is not None:
             parts.append("remaining operators in one task")
         return "; ".join(parts)
@@ -101,6 +106,24 @@ def range_keys(stages: StagePlan) -> list[str]:
             column = passthrough_column(stages.lower, key.name, stages.split)
             if column is not None and column not in out:
                 out.append(column)
+    return out
+
+
+def above_aggregate(stages: StagePlan) -> _ir.Plan:
+    """``upper`` over ``Input`` of the aggregate's output (``after_aggregate`` put in below it):
+    everything above the aggregate as one plan, for a task that finishes the aggregate too."""
+    assert stages.upper is not None
+    assert stages.aggregate is not None
+    below = stages.after_aggregate or _ir.Input(stages.aggregate.output)
+    inputs = [node for node in _walk(stages.upper) if isinstance(node, _ir.Input)]
+    assert len(inputs) == 1, "upper reads the lower stage once"
+    return _replace(stages.upper, inputs[0], below)
+
+
+def _walk(plan: _ir.Plan) -> list[_ir.Plan]:
+    out = [plan]
+    for child in _ir.children(plan):
+        out.extend(_walk(child))
     return out
 
 

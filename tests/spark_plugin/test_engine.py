@@ -200,6 +200,14 @@ def test_having_runs_with_the_final_aggregate() -> None:
     assert isinstance(stages.upper, _ir.Sort)
     assert isinstance(stages.upper.child, _ir.Input)
     assert "final aggregate + HAVING" in stages.describe()
+    # With operators left above, the final aggregate runs in their one task: one plan over
+    # Input of the aggregate's output, HAVING below the sort.
+    whole = _stages.above_aggregate(stages)
+    assert isinstance(whole, _ir.Sort)
+    assert whole.child == stages.after_aggregate
+    assert "final aggregate + HAVING/projection + remaining operators in one task" in (
+        stages.describe()
+    )
 
 
 def test_an_aggregate_joined_on_its_key_reads_only_the_keys_the_other_side_has() -> None:
