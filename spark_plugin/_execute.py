@@ -208,54 +208,35 @@ def build(
     last_is_lower = (agg is None or stages.local_aggregate is not None) and stages.upper is None
 
     # Stage 1: next to the data.
+    mode, after = "", None
+    out: tuple[tuple[str, str], ...] = stages.lower.output
     if agg is not None and stages.local_aggregate is not None:
         # No group spans two splits: aggregate (and HAVING) complete here, no shuffle.
-        after = stages.after_aggregate
-        output = after.output if after is not None else agg.output
-        lower_fields = user_fields if last_is_lower else _transport(output)
-        lower = _worker.Stage(
-            settings,
-            device,
-            plan=stages.lower,
-            split=stages.split,
-            splits=splits,
-            aggregate=agg,
-            aggregate_mode="local",
-            after=after,
-            output_fields=lower_fields,
-            user_output=last_is_lower,
-            output_columns=root_columns if last_is_lower else tuple(n for n, _ in output),
-            output_nullable=user_nullable if last_is_lower else (),
-        )
+        mode, after = "local", stages.after_aggregate
+        out = after.output if after is not None else agg.output
     elif agg is not None and not stages.raw_aggregate:
+        mode = "partial"
+    if mode == "partial":
+        assert agg is not None
         lower_fields = _partial_fields(agg)
         lower_columns = tuple(n for n, _ in lower_fields)
-        lower = _worker.Stage(
-            settings,
-            device,
-            plan=stages.lower,
-            split=stages.split,
-            splits=splits,
-            aggregate=agg,
-            aggregate_mode="partial",
-            output_fields=lower_fields,
-            output_columns=lower_columns,
-        )
     else:
-        out = stages.lower.output
         lower_fields = user_fields if last_is_lower else _transport(out)
         lower_columns = root_columns if last_is_lower else tuple(n for n, _ in out)
-        lower = _worker.Stage(
-            settings,
-            device,
-            plan=stages.lower,
-            split=stages.split,
-            splits=splits,
-            output_fields=lower_fields,
-            user_output=last_is_lower,
-            output_columns=lower_columns,
-            output_nullable=user_nullable if last_is_lower else (),
-        )
+    lower = _worker.Stage(
+        settings,
+        device,
+        plan=stages.lower,
+        split=stages.split,
+        splits=splits,
+        aggregate=agg if mode else None,
+        aggregate_mode=mode,
+        after=after,
+        output_fields=lower_fields,
+        user_output=last_is_lower,
+        output_columns=lower_columns,
+        output_nullable=user_nullable if last_is_lower else (),
+    )
     result = spark.read.format("accel_stage").option("stage", _worker.encode(lower)).load()
     if last_is_lower:
         return result.toDF(*user_names)
