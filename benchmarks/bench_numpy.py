@@ -144,6 +144,9 @@ def main() -> int:
     parser.add_argument("--sizes", nargs="+", default=["1e3", "1e4", "1e5", "1e6", "1e7"])
     parser.add_argument("--out-dir", default=str(REPO / "benchmarks/results"))
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--modes", nargs="+", help="only these modes (default: every mode this machine can run)"
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
     from accel import _device
@@ -151,6 +154,8 @@ def main() -> int:
     probe = _device.probe_gpu()
     gpu = probe.available and _device.has_module("cupy")
     modes = ["numpy", "accel-cpu", "accel-simulated"] + (["accel-gpu", "cupy"] if gpu else [])
+    if args.modes:
+        modes = [m for m in modes if m in args.modes]
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"],
         cwd=REPO,
