@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 from dataclasses import dataclass
+from types import ModuleType
 
 from accel import _device
 from accel._device import Device, GPUUnavailableError
@@ -18,7 +19,11 @@ _START_FAILURES = (ImportError, OSError, RuntimeError, MemoryError)
 @dataclass(slots=True)
 class _State:
     installed: bool = False
-    pandas_on_gpu: bool = False
+    #: cudf.pandas' import hook is on (GPU, or the simulated device with cuDF installed).
+    pandas_hooked: bool = False
+    #: The real pandas module that uninstall() put back in sys.modules: a later install may
+    #: move it aside again, unlike a pandas the user imported before accel.
+    restored_pandas: object = None
     faiss_aliased: bool = False
     notice_shown: bool = False
 
@@ -66,7 +71,7 @@ def install(
         if _STATE.installed:
             return
         resolution = _device.resolve(device, needs=("cudf",))
-        if strict and resolution.device is not Device.GPU and resolution.requested != "cpu":
+        if strict and resolution.device is Device.CPU and resolution.requested != "cpu":
             raise GPUUnavailableError(
                 f"strict mode is on but pandas would run on the CPU: {resolution.reason}. "
                 "Unset ACCEL_STRICT, or set ACCEL_DEVICE=cpu to run on the CPU on purpose."
@@ -74,14 +79,15 @@ def install(
         _STATE.installed = True
         if resolution.device is Device.GPU:
             _install_gpu(config.rmm_mode, strict, quiet)
+        elif resolution.device is Device.SIMULATED:
+            _install_simulated(strict, quiet)
         else:
-            reason = resolution.reason
-            if resolution.device is Device.SIMULATED:
-                reason = "the simulated device has no pandas engine; pandas runs as installed"
             for library in ("pandas", "scikit-learn"):
-                RECORDER.set_library(LibraryStatus(library, "cpu", library, reason))
+                RECORDER.set_library(LibraryStatus(library, "cpu", library, resolution.reason))
             if resolution.requested == "auto":
-                _notice(f"{reason}; pandas and scikit-learn run unchanged on the CPU", quiet)
+                _notice(
+                    f"{resolution.reason}; pandas and scikit-learn run unchanged on the CPU", quiet
+                )
         _enable_numpy(device, strict)
         _alias_faiss(device)
 
@@ -145,7 +151,7 @@ def _install_gpu(rmm_mode: str, strict: bool, quiet: bool) -> None:
     try:
         from accel import _gpu
 
-        _gpu.enable_sklearn()
+        _gpu.enable_sklearn(rmm_mode)
     except _START_FAILURES as exc:
         if strict:
             raise
@@ -158,8 +164,26 @@ def _install_gpu(rmm_mode: str, strict: bool, quiet: bool) -> None:
         )
 
 
-def _enable_pandas(rmm_mode: str, strict: bool, quiet: bool) -> LibraryStatus:
-    if "pandas" in sys.modules and not _is_proxy_module(sys.modules["pandas"]):
+def _install_simulated(strict: bool, quiet: bool) -> None:
+    """Proxy-check mode: cudf.pandas' real proxies without CUDA, each call falling back, counted."""
+    no_engine = "the simulated device has no scikit-learn engine; scikit-learn runs as installed"
+    RECORDER.set_library(LibraryStatus("scikit-learn", "cpu", "scikit-learn", no_engine))
+    if not _device.has_module("cudf"):
+        why = "the simulated device runs pandas through cudf.pandas, and cuDF is not installed"
+        RECORDER.set_library(LibraryStatus("pandas", "cpu", "pandas", why))
+        return
+    RECORDER.set_library(_enable_pandas("", strict, quiet, simulated=True))
+
+
+def _enable_pandas(
+    rmm_mode: str, strict: bool, quiet: bool, *, simulated: bool = False
+) -> LibraryStatus:
+    current = sys.modules.get("pandas")
+    if (
+        current is not None
+        and not _is_proxy_module(current)
+        and current is not _STATE.restored_pandas
+    ):
         why = (
             "pandas was imported before accel.install(), so it stays on the CPU in this "
             "process; put `import accel.auto` first or run `python -m accel script.py`"
@@ -171,19 +195,27 @@ def _enable_pandas(rmm_mode: str, strict: bool, quiet: bool) -> LibraryStatus:
     try:
         from accel import _gpu
 
-        _gpu.enable_pandas(rmm_mode, strict, RECORDER)
+        if simulated:
+            _gpu.enable_pandas_without_cuda(RECORDER)
+        else:
+            _gpu.enable_pandas(rmm_mode, RECORDER)
     except _START_FAILURES as exc:
         if strict:
             raise
         why = f"cuDF could not start ({type(exc).__name__}: {str(exc)[:160]})"
         _notice(f"{why}; pandas runs on the CPU", quiet)
         return LibraryStatus("pandas", "cpu", "pandas", why)
-    _STATE.pandas_on_gpu = True
+    _STATE.pandas_hooked = True
+    _STATE.restored_pandas = None
+    if simulated:
+        why = "no CUDA: cudf.pandas proxies run, and calls cuDF cannot make fall back to pandas"
+        return LibraryStatus("pandas", "simulated", "cudf.pandas", why)
     return LibraryStatus("pandas", "gpu", "cudf.pandas", f"memory resource: {rmm_mode}")
 
 
 def _is_proxy_module(module: object) -> bool:
-    return type(module).__module__.startswith("cudf.")
+    # cudf.pandas' proxy modules are plain modules that hold the real one as _fsproxy_slow.
+    return isinstance(module, ModuleType) and "_fsproxy_slow" in module.__dict__
 
 
 def uninstall() -> None:
@@ -193,16 +225,16 @@ def uninstall() -> None:
     back into pandas objects. scikit-learn stays as cuml.accel left it (cuML has no uninstall).
     """
     with _LOCK:
-        if _STATE.pandas_on_gpu:
+        if _STATE.pandas_hooked:
             from accel import _gpu
 
-            _gpu.disable_pandas()
+            _STATE.restored_pandas = _gpu.disable_pandas()
         _disable_numpy()
         if _STATE.faiss_aliased and getattr(sys.modules.get("faiss"), "_ACCEL_VECTOR_SHIM", False):
             del sys.modules["faiss"]
         _STATE.faiss_aliased = False
         _STATE.installed = False
-        _STATE.pandas_on_gpu = False
+        _STATE.pandas_hooked = False
         RECORDER.strict = False
         RECORDER.forget_libraries()
 

@@ -116,12 +116,12 @@ class Report:
 
     @property
     def fallbacks(self) -> int:
-        """Number of calls that ran on the CPU although their library is served by the GPU."""
+        """Number of calls that ran on the CPU although their library is served by the GPU (or
+        by the simulated device, which stands in for it)."""
         return sum(
             s.cpu_calls
             for (library, _), s in self.calls.items()
-            if self.libraries.get(library, None) is not None
-            and self.libraries[library].device == "gpu"
+            if library in self.libraries and self.libraries[library].device in ("gpu", "simulated")
         )
 
     def to_dict(self) -> dict[str, Any]:

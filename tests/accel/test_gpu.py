@@ -71,3 +71,57 @@ def test_explicit_gpu_installs_cudf_pandas(run_python) -> None:
     lines = proc.stdout.strip().splitlines()
     assert lines[0] == "6"
     assert json.loads(lines[1])["pandas"]["engine"] == "cudf.pandas"
+
+
+def test_cuml_keeps_accels_memory_mode(run_python) -> None:
+    # pandas imported first: cudf.pandas sets no memory resource, so cuml.accel would switch RMM
+    # to managed memory on its own unless accel tells it not to (ACCEL_RMM_MODE=pool).
+    pytest.importorskip("cuml")
+    proc = run_python(
+        "import pandas, accel, rmm; accel.install(device='gpu', quiet=True);"
+        "mr = rmm.mr.get_current_device_resource();"
+        "print(type(mr).__name__, type(getattr(mr, 'upstream_mr', None)).__name__,"
+        " accel.report().libraries['scikit-learn'].device)",
+        env={"ACCEL_RMM_MODE": "pool"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    resource, upstream, sklearn_device = proc.stdout.split()
+    assert "Managed" not in resource + upstream
+    assert sklearn_device == "gpu"
+
+
+def test_memory_setup_failure_leaves_no_hook(run_python) -> None:
+    # cudf.pandas puts its import hook on before it sets up memory; a mode it refuses must
+    # leave pandas plain, reported on the CPU with the reason.
+    proc = run_python(
+        "import sys, accel; accel.install(device='gpu', quiet=True); import pandas;"
+        "from cudf.pandas.module_accelerator import ModuleAccelerator;"
+        "print('_fsproxy_slow' in vars(pandas), any(isinstance(f, ModuleAccelerator)"
+        " for f in sys.meta_path), '|', accel.report().libraries['pandas'].reason)",
+        env={"CUDF_PANDAS_RMM_MODE": "not-a-mode"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    flags, reason = proc.stdout.strip().split(" | ")
+    assert flags == "False False"
+    assert reason.startswith("cuDF could not start (CUDAStartError: cudf.pandas could not set up")
+
+
+def test_uninstall_and_install_again_on_the_gpu(run_python) -> None:
+    code = """
+import json, accel
+accel.install(device="gpu", quiet=True)
+import pandas as pd
+accel.uninstall()
+import pandas as plain
+accel.install(device="gpu", quiet=True)
+import importlib
+again = importlib.import_module("pandas")
+total = int(again.Series([1, 2, 3]).sum())
+calls = {c["call"]: c for c in accel.report().to_dict()["calls"]}
+print(json.dumps(["_fsproxy_slow" in vars(plain), "_fsproxy_slow" in vars(again), total,
+                  calls["Series.sum"]["gpu_calls"]]))
+"""
+    proc = run_python(code)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == [False, True, 6, 1]
+    assert "already configured memory resource" not in proc.stderr

@@ -109,6 +109,17 @@ def test_strict_without_gpu_refuses_unless_cpu_was_chosen(run_python) -> None:
     assert proc.returncode == 0, proc.stderr
 
 
+def test_strict_on_the_simulated_device_is_allowed(run_python) -> None:
+    # simulated is asked for on purpose, like the CPU; only "auto" landing on the CPU is refused
+    proc = run_python(
+        "import accel; accel.install(device='simulated', strict=True);"
+        "print(sorted(accel.report().libraries))",
+        env={"ACCEL_QUIET": "1"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "pandas" in proc.stdout
+
+
 def test_unknown_device_value_warns_once_and_runs_on_cpu(run_python) -> None:
     proc = run_python(
         "import accel.auto, accel; print(accel.report().libraries['pandas'].device)",

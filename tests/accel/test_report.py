@@ -124,3 +124,12 @@ def test_public_report_function() -> None:
     assert isinstance(accel.report(), accel.Report)
     accel.reset_report()
     assert accel.report().calls == {}
+
+
+def test_cpu_calls_on_the_simulated_device_are_fallbacks_too() -> None:
+    rec = Recorder()
+    rec.set_library(LibraryStatus("pandas", "simulated", "cudf.pandas", "no CUDA"))
+    rec.set_library(LibraryStatus("scikit-learn", "cpu", "scikit-learn", "no engine"))
+    rec.record("pandas", "Series.sum", on_gpu=False, seconds=0.1, reason="CUDARuntimeError")
+    rec.record("scikit-learn", "fit", on_gpu=False, seconds=0.1)
+    assert rec.snapshot().fallbacks == 1
