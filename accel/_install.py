@@ -127,6 +127,15 @@ def _alias_faiss(device: str | Device | None) -> None:
         return  # pandas' resolution above already reported the missing GPU
     if resolution.device is Device.CPU:
         return  # faiss-cpu is what vector would run anyway: nothing to gain, nothing touched
+    if resolution.device is Device.GPU:
+        try:  # a driver that lists a GPU does not prove CUDA starts: check as for pandas
+            from accel import _gpu
+
+            _gpu.check_cuda()
+        except (ImportError, RuntimeError) as exc:
+            why = f"CUDA could not start ({type(exc).__name__}: {exc}); faiss stays faiss-cpu"
+            RECORDER.set_library(LibraryStatus("faiss", "cpu", "faiss-cpu", why))
+            return
     engine = "vector (cuVS)" if resolution.device is Device.GPU else "vector (simulated cuVS)"
     existing = sys.modules.get("faiss")
     if existing is not None and not getattr(existing, "_ACCEL_VECTOR_SHIM", False):

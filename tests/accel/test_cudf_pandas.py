@@ -332,3 +332,26 @@ def test_strict_wrapper_turns_cudfs_fallback_error_into_accels(run_python) -> No
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == ["AccelFallbackError", 1]
+
+
+@no_cuda
+def test_cuda_that_cannot_start_leaves_faiss_alone(run_python) -> None:
+    # Same fault as above: faiss was reported as "GPU via vector (cuVS)" and aliased to vector.
+    pytest.importorskip("cuvs")
+    proc = run_python(
+        PRELUDE
+        + FAKE_GPU
+        + textwrap.dedent(
+            """
+            accel.install(quiet=True)
+            import faiss
+            libs = accel.report().to_dict()["libraries"]
+            print(json.dumps({"module": faiss.__name__, "faiss": libs["faiss"]}))
+            """
+        )
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["module"] == "faiss"
+    assert out["faiss"]["device"] == "cpu"
+    assert "CUDA could not start" in out["faiss"]["reason"]
