@@ -141,6 +141,7 @@ STEPS: tuple[Step, ...] = (
             "tests/vector/test_gpu_path.py",
             "tests/vector/test_conformance.py",
             "tests/vector/test_io.py",
+            "tests/vector/test_cuvs_binding.py",
         ),
         benchmarks=(
             (
