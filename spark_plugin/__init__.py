@@ -71,11 +71,14 @@ def is_enabled(spark: Any) -> bool:
 def explain(df: Any) -> ExplainReport:
     """What the plugin would do with ``df``; ``str(report)`` is the annotated plan.
 
-    Works whether or not the plugin is enabled, and runs no Spark job.
+    Works whether or not the plugin is enabled, and runs no Spark job. Where cudf-polars is
+    installed, every stage query is also offered to its translator (nothing is executed), and
+    the report says per stage whether the GPU engine takes it, with cudf-polars' reasons.
     """
     from spark_plugin import _hook, _plan
 
-    return _plan.decide(df, _hook.engine_name(_hook.resolve_device(df.sparkSession)))
+    report = _plan.decide(df, _hook.engine_name(_hook.resolve_device(df.sparkSession)))
+    return _plan.with_gpu_check(df, report)
 
 
 def stats() -> Stats:

@@ -1,49 +1,30 @@
 """Our IR → Polars lazy queries, with Spark's semantics spelled out where Polars differs.
 
-Internal representation inside a stage: decimals are their unscaled values in ``Int128`` (Polars'
-own decimal arithmetic keeps the left scale and so loses digits Spark keeps), dates ``Date``,
-strings ``String``, numbers their Spark width.
+Internal representation inside a stage: decimals are their unscaled values in ``Decimal(38, 0)``
+(``_numeric.WIDE``, which says why), dates ``Date``, strings ``String``, numbers their Spark
+width. Aggregate states are in ``_aggstates``, LIKE in ``_like``.
 """
 
 from __future__ import annotations
 
+import decimal
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import polars as pl
 
-from spark_plugin import _ir, _types
+from spark_plugin import _aggstates as states
+from spark_plugin import _ir, _like, _types
+from spark_plugin import _numeric as num
 from spark_plugin._ir import AggCall, Call, Case, Col, Expr, Lit, ScalarSubquery
 
-_INT_DTYPES: dict[str, Any] = {
-    "byte": pl.Int8,
-    "short": pl.Int16,
-    "integer": pl.Int32,
-    "long": pl.Int64,
-}
-_WIDER = {"byte": pl.Int32, "short": pl.Int32, "integer": pl.Int64, "long": pl.Int128}
-_I128_SAFE = 1.0e38  # |x| below this (as float) cannot overflow Int128 (max ~1.7e38)
+#: |x| below this (as a float estimate) fits ``WIDE`` (38 digits).
+_WIDE_SAFE = 1.0e38
 
 
 class AnsiError(RuntimeError):
     """Spark would raise here (ANSI mode); the action is handed back to Spark to raise it."""
-
-
-def polars_dtype(dtype: str) -> Any:
-    if dtype in _INT_DTYPES:
-        return _INT_DTYPES[dtype]
-    if _types.is_decimal(dtype):
-        return pl.Int128
-    return {
-        "double": pl.Float64,
-        "float": pl.Float32,
-        "string": pl.String,
-        "boolean": pl.Boolean,
-        "date": pl.Date,
-        "timestamp": pl.Datetime("us", "UTC"),
-        "null": pl.Null,
-    }[dtype]
 
 
 def _raise_where(condition: pl.Expr, what: str) -> pl.Expr:
@@ -63,43 +44,6 @@ def _raise_where(condition: pl.Expr, what: str) -> pl.Expr:
 
 def _guarded(value: pl.Expr, condition: pl.Expr, what: str) -> pl.Expr:
     return pl.when(_raise_where(condition, what) == 0).then(value)
-
-
-def _pow10(k: int) -> pl.Expr:
-    return pl.lit(10**k, dtype=pl.Int128)
-
-
-def _neg(x: pl.Expr) -> pl.Expr:
-    return pl.lit(0, dtype=pl.Int128) - x  # Polars has no unary minus for Int128
-
-
-def _abs(x: pl.Expr) -> pl.Expr:
-    return pl.when(x < 0).then(_neg(x)).otherwise(x)
-
-
-def _same(e: pl.Expr) -> pl.Expr:
-    return e
-
-
-def _div_half_up(num: pl.Expr, den: pl.Expr, let: Callable[[pl.Expr], pl.Expr] = _same) -> pl.Expr:
-    """Integer division rounding half away from zero (Java's HALF_UP), no overflow."""
-    num, den = let(num), let(den)  # each is used about a dozen times below
-    a = _abs(num)
-    b = _abs(den)
-    q = a // b
-    r = a - q * b
-    q = q + (r >= (b - r)).cast(pl.Int128)
-    return pl.when((num < 0) != (den < 0)).then(_neg(q)).otherwise(q)
-
-
-def _rescale(
-    value: pl.Expr, from_scale: int, to_scale: int, let: Callable[[pl.Expr], pl.Expr] = _same
-) -> pl.Expr:
-    if to_scale == from_scale:
-        return value
-    if to_scale > from_scale:
-        return value * _pow10(to_scale - from_scale)
-    return _div_half_up(value, _pow10(from_scale - to_scale), let)
 
 
 class Compiler:
@@ -160,7 +104,9 @@ class Compiler:
     def _check_precision(self, value: pl.Expr, dtype: str) -> pl.Expr:
         """Values that do not fit decimal(p, s): an error under ANSI, else NULL (as Spark)."""
         precision, _ = _types.decimal_ps(dtype)
-        limit = _pow10(precision)
+        if precision >= 38:
+            return value  # num.WIDE holds 38 digits: Polars raised at the arithmetic already
+        limit = num.pow10(precision)
         value = self._let(value)
         overflow = (value >= limit) | (value <= -limit)
         if self.ansi:
@@ -168,9 +114,9 @@ class Compiler:
         return pl.when(~overflow).then(value)
 
     def _int128_guard(self, estimate: pl.Expr, value: pl.Expr) -> pl.Expr:
-        # Intermediate beyond 128 bits: Spark (BigDecimal) would not overflow here, so we cannot
+        # Intermediate beyond 38 digits: Spark (BigDecimal) would not overflow here, so we cannot
         # give its answer; failing hands the action back to Spark.
-        return _guarded(self._let(value), estimate.abs() >= _I128_SAFE, "int128_intermediate")
+        return _guarded(self._let(value), estimate.abs() >= _WIDE_SAFE, "int128_intermediate")
 
     def _decimal_arith(self, op: str, a: Expr, b: Expr, result: str) -> pl.Expr:
         p1, s1 = _types.decimal_ps(a.dtype)
@@ -180,16 +126,16 @@ class Compiler:
         if op in ("add", "sub"):
             scale = max(s1, s2)
             exact_digits = max(p1 - s1, p2 - s2) + scale + 1
-            xs, ys = _rescale(x, s1, scale), _rescale(y, s2, scale)
+            xs, ys = num.rescale(x, s1, scale), num.rescale(y, s2, scale)
             value = xs + ys if op == "add" else xs - ys
-            value = _rescale(value, scale, sr, self._let)
+            value = num.rescale(value, scale, sr, self._let)
         elif op == "mul":
             exact_digits = p1 + p2 + 1
             value = x * y
             if p1 + p2 > 38:
                 estimate = x.cast(pl.Float64) * y.cast(pl.Float64)
                 value = self._int128_guard(estimate, value)
-            value = _rescale(value, s1 + s2, sr, self._let)
+            value = num.rescale(value, s1 + s2, sr, self._let)
         else:  # div: a * 10^(sr - s1 + s2) / b, rounded HALF_UP
             exact_digits = _types.MAX_PRECISION + 1  # a quotient can need any number of digits
             shift = sr - s1 + s2
@@ -198,10 +144,10 @@ class Compiler:
                 if p1 + shift > 38:
                     estimate = x.cast(pl.Float64) * float(10**shift)
                     x = self._int128_guard(estimate, x)
-                numerator = x * _pow10(shift)
-                value = pl.when(~zero).then(_div_half_up(numerator, y, self._let))
+                numerator = x * num.pow10(shift)
+                value = pl.when(~zero).then(num.div_half_up(numerator, y, self._let))
             else:
-                value = pl.when(~zero).then(_div_half_up(x, y * _pow10(-shift), self._let))
+                value = pl.when(~zero).then(num.div_half_up(x, y * num.pow10(-shift), self._let))
             value = self._zero_divisor_guard(value, x, zero)
         if exact_digits <= _types.MAX_PRECISION:
             # Spark's result type holds every exact result: no overflow check needed (and every
@@ -223,19 +169,19 @@ class Compiler:
             _, st = _types.decimal_ps(target)
             if _types.is_decimal(source):
                 _, ss = _types.decimal_ps(source)
-                scaled = _rescale(value, ss, st, self._let)
+                scaled = num.rescale(value, ss, st, self._let)
             else:
-                scaled = value.cast(pl.Int128) * _pow10(st)
+                scaled = value.cast(num.WIDE) * num.pow10(st)
             return self._check_precision(scaled, target)
         if _types.is_decimal(source) and target == "double":
             _, ss = _types.decimal_ps(source)
             return value.cast(pl.Float64) / float(10**ss)
-        return value.cast(polars_dtype(target))
+        return value.cast(num.polars_dtype(target))
 
     # -- integers ------------------------------------------------------------------------------
 
     def _int_arith(self, op: str, a: pl.Expr, b: pl.Expr, dtype: str) -> pl.Expr:
-        wide = _WIDER[dtype]
+        wide = num.WIDER[dtype]
         x, y = a.cast(wide), b.cast(wide)
         value = {"add": x + y, "sub": x - y, "mul": x * y}[op]
         return self._narrow(value, dtype)
@@ -244,14 +190,19 @@ class Compiler:
         """Back to Spark's width: ANSI raises on overflow; otherwise Java's two's-complement wrap."""
         bits = _types.INT_BITS[dtype]
         lo, hi = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
-        target = _INT_DTYPES[dtype]
+        target = num.INT_DTYPES[dtype]
         value = self._let(value)
         if self.ansi:
             return _guarded(value, (value < lo) | (value > hi), "arithmetic_overflow").cast(target)
-        wide = value.cast(pl.Int128)
-        span = pl.lit(2**bits, dtype=pl.Int128)
-        wrapped = (wide - lo) % span + lo  # Polars' % is floor-mod: result in [0, span)
-        return wrapped.cast(target)
+        if bits < 64:
+            wide = value.cast(pl.Int64)
+            span = pl.lit(2**bits, dtype=pl.Int64)
+            wrapped = (wide - lo) % span + lo  # Polars' % is floor-mod: result in [0, span)
+            return wrapped.cast(target)
+        shifted = self._let(value.cast(num.WIDE) - num.wide(lo))
+        span = num.wide(2**bits)
+        floor_mod = shifted - num.floor_div(shifted, span, self._let) * span
+        return (floor_mod + num.wide(lo)).cast(target)
 
     # -- floats ---------------------------------------------------------------------------------
 
@@ -276,8 +227,8 @@ class Compiler:
             return pl.col(e.name)
         if isinstance(e, Lit):
             if e.value is None:
-                return pl.lit(None, dtype=polars_dtype(e.dtype))
-            return pl.lit(e.value, dtype=polars_dtype(e.dtype))
+                return pl.lit(None, dtype=num.polars_dtype(e.dtype))
+            return pl.lit(e.value, dtype=num.polars_dtype(e.dtype))
         if isinstance(e, Case):
             return self._case(e)
         if isinstance(e, ScalarSubquery):
@@ -287,7 +238,7 @@ class Compiler:
         return self._call(e)
 
     def _case(self, e: Case) -> pl.Expr:
-        dtype = polars_dtype(e.dtype)
+        dtype = num.polars_dtype(e.dtype)
         chain: Any = pl
         for cond, value in e.branches:
             chain = chain.when(self.expr(cond)).then(self.expr(value).cast(dtype))
@@ -303,7 +254,7 @@ class Compiler:
             if frame.height > 1:
                 raise AnsiError("scalar subquery returned more than one row")
             self._subquery_values[key] = frame.item(0, 0) if frame.height else None
-        return pl.lit(self._subquery_values[key], dtype=polars_dtype(e.dtype))
+        return pl.lit(self._subquery_values[key], dtype=num.polars_dtype(e.dtype))
 
     def _call(self, e: Call) -> pl.Expr:
         op = e.op
@@ -321,7 +272,7 @@ class Compiler:
         if op == "normalize":
             x = self._let(self.expr(args[0]))
             # -0.0 and 0.0 group and join together in Spark.
-            return pl.when(x == 0).then(pl.lit(0.0)).otherwise(x).cast(polars_dtype(e.dtype))
+            return pl.when(x == 0).then(pl.lit(0.0)).otherwise(x).cast(num.polars_dtype(e.dtype))
         if op in ("eq", "lt", "le", "gt", "ge", "eq_null_safe"):
             return self._compare(op, args[0], args[1])
         if op in ("add", "sub", "mul", "div"):
@@ -337,9 +288,9 @@ class Compiler:
         if op == "neg":
             x = self.expr(args[0])
             if e.dtype in _types.INTEGRAL:
-                return self._narrow(_neg(x.cast(pl.Int128)), e.dtype)
+                return self._narrow(num.neg(x.cast(num.WIDE)), e.dtype)
             if _types.is_decimal(e.dtype):
-                return _neg(x)
+                return num.neg(x)
             return -x
         if op in ("mod", "intdiv"):
             return self._integral_division(op, args[0], args[1], e.dtype)
@@ -348,9 +299,9 @@ class Compiler:
         if op == "unscaled":
             return self.expr(args[0]).cast(pl.Int64)
         if op == "make_decimal":
-            value = self.expr(args[0]).cast(pl.Int128)
+            value = self.expr(args[0]).cast(num.WIDE)
             precision, _ = _types.decimal_ps(e.dtype)
-            limit = _pow10(precision)
+            limit = num.pow10(precision)
             overflow = (value >= limit) | (value <= -limit)
             if e.options[0]:
                 return pl.when(~overflow).then(value)
@@ -359,8 +310,7 @@ class Compiler:
             return self._in(args[0], args[1:])
         if op == "like":
             assert isinstance(args[1], Lit)
-            pattern = _like_to_regex(str(args[1].value), e.options[0])
-            return self.expr(args[0]).str.contains(pattern)
+            return _like.like(self._let(self.expr(args[0])), str(args[1].value), e.options[0])
         if op in ("startswith", "endswith", "contains"):
             assert isinstance(args[1], Lit)
             x = self.expr(args[0])
@@ -389,7 +339,7 @@ class Compiler:
                 part = x.dt.quarter()
             return part.cast(pl.Int32)
         if op == "coalesce":
-            dtype = polars_dtype(e.dtype)
+            dtype = num.polars_dtype(e.dtype)
             return pl.coalesce([self.expr(a).cast(dtype) for a in args])
         raise NotImplementedError(f"operator {op}")
 
@@ -399,7 +349,7 @@ class Compiler:
             _, s1 = _types.decimal_ps(a.dtype)
             _, s2 = _types.decimal_ps(b.dtype)
             scale = max(s1, s2)
-            x, y = _rescale(x, s1, scale), _rescale(y, s2, scale)
+            x, y = num.rescale(x, s1, scale), num.rescale(y, s2, scale)
         is_float = a.dtype in _types.FLOATING or b.dtype in _types.FLOATING
         if op == "eq_null_safe":
             eq = self._float_compare("eq", x, y) if is_float else x == y
@@ -410,16 +360,16 @@ class Compiler:
         return {"eq": x == y, "lt": x < y, "le": x <= y, "gt": x > y, "ge": x >= y}[op]
 
     def _integral_division(self, op: str, a: Expr, b: Expr, dtype: str) -> pl.Expr:
-        x = self._let(self.expr(a).cast(pl.Int128))
-        y = self._let(self.expr(b).cast(pl.Int128))
+        x = self._let(self.expr(a).cast(num.WIDE))
+        y = self._let(self.expr(b).cast(num.WIDE))
         zero = y == 0
-        # Java truncates toward zero; Polars' // floors.
-        q = self._let(_abs(x) // _abs(y))
-        q = self._let(pl.when((x < 0) != (y < 0)).then(_neg(q)).otherwise(q))
+        # Java truncates toward zero: the floor of the magnitudes, signed.
+        q = self._let(num.floor_div(self._let(num.abs_(x)), self._let(num.abs_(y)), self._let))
+        q = self._let(pl.when((x < 0) != (y < 0)).then(num.neg(q)).otherwise(q))
         if op == "intdiv":
             value = pl.when(~zero).then(self._narrow(q, "long"))
         else:
-            value = pl.when(~zero).then((x - q * y).cast(_INT_DTYPES[dtype]))
+            value = pl.when(~zero).then((x - q * y).cast(num.INT_DTYPES[dtype]))
         return self._zero_divisor_guard(value, x, zero)
 
     def _in(self, value: Expr, items: tuple[Expr, ...]) -> pl.Expr:
@@ -434,7 +384,9 @@ class Compiler:
                 if isinstance(item, Lit) and item.value is not None:
                     _, s_item = _types.decimal_ps(item.dtype)
                     present.append(item.value * 10 ** (scale - s_item))
-        dtype = polars_dtype(value.dtype)
+        dtype = num.polars_dtype(value.dtype)
+        if _types.is_decimal(value.dtype):
+            present = [decimal.Decimal(v) for v in present]  # past 64 bits, ints are refused
         found = x.is_in(pl.Series(present, dtype=dtype))
         if has_null:
             # x IN (..., NULL): true if found, else NULL (never false).
@@ -443,6 +395,15 @@ class Compiler:
 
     def _substring(self, args: tuple[Expr, ...]) -> pl.Expr:
         """Spark's 1-based ``substring(str, pos, len)``; pos 0 acts as 1, negative counts back."""
+        literal = [a.value if isinstance(a, Lit) else False for a in args[1:]]
+        if (
+            isinstance(literal[0], int)
+            and literal[0] >= 0
+            and (len(literal) == 1 or isinstance(literal[1], int))
+        ):
+            # Bounds known here: a slice with literal bounds (cudf-polars takes only those).
+            length = max(0, literal[1]) if len(literal) > 1 else None
+            return self.expr(args[0]).str.slice(max(0, literal[0] - 1), length)
         s = self._let(self.expr(args[0]))
         pos = self._let(self.expr(args[1]).cast(pl.Int64))
         length = self.expr(args[2]).cast(pl.Int64) if len(args) > 2 else pl.lit(2**31 - 1, pl.Int64)
@@ -472,7 +433,7 @@ class Compiler:
                 return child.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("__rows"))
             frame, exprs, _ = self._on(
                 child,
-                lambda: [self.expr(e).cast(polars_dtype(e.dtype)).alias(n) for n, e in p.exprs],
+                lambda: [self.expr(e).cast(num.polars_dtype(e.dtype)).alias(n) for n, e in p.exprs],
             )
             return frame.select(exprs)
         if isinstance(p, _ir.Aggregate):
@@ -534,7 +495,7 @@ class Compiler:
     def _join(self, p: _ir.Join) -> pl.LazyFrame:
         left, right = self._join_sides(p)
         if p.how == "cross":
-            joined = left.join(right, how="cross")
+            joined = _cross(left, right)
             if p.residual is None:
                 return joined
             return self._filter(joined, p.residual)
@@ -556,7 +517,7 @@ class Compiler:
                 pl.len().alias("__right_rows"), pl.col(rk[0]).null_count().alias("__right_nulls")
             )
             kept = left.join(right, left_on=lk, right_on=rk, how="anti", nulls_equal=False)
-            kept = kept.join(stats, how="cross").filter(
+            kept = _cross(kept, stats).filter(
                 (pl.col("__right_rows") == 0)
                 | ((pl.col("__right_nulls") == 0) & pl.col(lk[0]).is_not_null())
             )
@@ -630,38 +591,56 @@ class Compiler:
                 child, lambda: [self.expr(e).alias(n) for n, e in (*p.keys, *arg_exprs)]
             )
             keyed = keyed.with_columns(columns)
+        if mode == "final":
+            # The states arrive as one struct per aggregate; cudf-polars aggregates no struct
+            # fields, so they become plain columns first (128-bit sums rebuilt from two longs).
+            keyed = keyed.with_columns(
+                [e for name, call in p.aggs for e in states.unpacked_states(name, call)]
+            )
         exprs: list[pl.Expr] = []
         for name, call in p.aggs:
-            if mode == "partial":
-                states = _partial_states(name, call, self, transport=True)
-                exprs.append(pl.struct(states).alias(name))
-            elif mode == "final":
-                exprs.append(self._final_from_states(name, call))
+            if mode == "final":
+                found = states.merge_states(name, call)
             else:
-                exprs.append(self._complete(name, call))
+                found = states.partial_states(name, call, self)
+            exprs.extend(e.alias(states.state_column(name, f)) for f, e in found)
         out = keyed.group_by(key_names).agg(exprs) if key_names else keyed.select(exprs)
         if mode == "partial":
-            return out
+            packed, structs, _ = self._on(
+                out, lambda: [self._packed_states(n, c).alias(n) for n, c in p.aggs]
+            )
+            return packed.select([pl.col(n) for n in key_names] + structs)
         finished, results, _ = self._on(out, lambda: [self._finish(n, c) for n, c in p.aggs])
         return finished.select([pl.col(n) for n in key_names] + results)
 
-    def _complete(self, name: str, call: AggCall) -> pl.Expr:
-        # One-step aggregation: states and merge in one go (states of a single partition).
-        states = _partial_states(name, call, self)
-        return pl.struct(states).alias(name)
-
-    def _final_from_states(self, name: str, call: AggCall) -> pl.Expr:
-        return pl.struct(_merge_states(name, call)).alias(name)
+    def _packed_states(self, name: str, call: AggCall) -> pl.Expr:
+        """The states of one aggregate as the struct that crosses Spark's shuffle (a 128-bit sum
+        as two longs: Spark converts decimal(38,0) through BigDecimal per value, measured ~35%
+        slower end to end)."""
+        if call.distinct:
+            raise NotImplementedError("DISTINCT aggregates have no partial states")
+        fields = []
+        for field_name, _ in states.partial_state_fields(call):
+            if field_name in ("s_hi", "s_lo"):
+                continue
+            fields.append(pl.col(states.state_column(name, field_name)).alias(field_name))
+        if any(f == "s_hi" for f, _ in states.partial_state_fields(call)):
+            hi, lo = states.split_wide_sum(pl.col(states.state_column(name, "s")), self._let)
+            fields[:0] = [hi.alias("s_hi"), lo.alias("s_lo")]
+        return pl.struct(fields)
 
     def _finish(self, name: str, call: AggCall) -> pl.Expr:
-        state = pl.col(name)
         f = call.func
+        if f == "count" and call.distinct and len(call.args) == 1:
+            distinct = pl.col(states.state_column(name, "c"))
+            nulls = pl.col(states.state_column(name, "nulls"))
+            return (distinct - pl.when(nulls > 0).then(1).otherwise(0)).cast(pl.Int64).alias(name)
         if f in ("count", "count_star"):
-            return state.struct.field("c").cast(pl.Int64).alias(name)
+            return pl.col(states.state_column(name, "c")).cast(pl.Int64).alias(name)
         if f in ("min", "max"):
-            return state.struct.field("v").alias(name)
-        total = state.struct.field("s")
-        count = state.struct.field("c")
+            return pl.col(states.state_column(name, "v")).alias(name)
+        total = pl.col(states.state_column(name, "s"))
+        count = pl.col(states.state_column(name, "c"))
         arg_type = call.args[0].dtype
         if f == "sum":
             if _types.is_decimal(call.dtype):
@@ -679,15 +658,23 @@ class Compiler:
                 div_type = _types.decimal_result("div", sum_type, "decimal(20,0)")
                 _, s_div = _types.decimal_ps(div_type)
                 _, s_out = _types.decimal_ps(call.dtype)
-                quotient = _div_half_up(
-                    total * _pow10(s_div - s_sum), count.cast(pl.Int128), self._let
+                quotient = num.div_half_up(
+                    total * num.pow10(s_div - s_sum), count.cast(num.WIDE), self._let
                 )
-                value = pl.when(count > 0).then(_rescale(quotient, s_div, s_out, self._let))
+                value = pl.when(count > 0).then(num.rescale(quotient, s_div, s_out, self._let))
                 return self._check_precision(value, call.dtype).alias(name)
             return (
                 pl.when(count > 0).then(total.cast(pl.Float64) / count.cast(pl.Float64)).alias(name)
             )
         raise NotImplementedError(f)
+
+
+def _cross(left: pl.LazyFrame, right: pl.LazyFrame) -> pl.LazyFrame:
+    """Every pair of rows, as an equi-join on a constant key: cudf-polars turns a cross join
+    with a filter above into a nested-loop join, which it does not run."""
+    one = pl.lit(1, dtype=pl.Int8).alias("__cross")
+    joined = left.with_columns(one).join(right.with_columns(one), on="__cross", how="inner")
+    return joined.drop("__cross")
 
 
 def _grouped_by(side: _ir.Plan, keys: tuple[Expr, ...]) -> tuple[_ir.Aggregate, str, int] | None:
@@ -716,118 +703,6 @@ def _grouped_by(side: _ir.Plan, keys: tuple[Expr, ...]) -> tuple[_ir.Aggregate, 
     return None
 
 
-def _float_min_max(func: str, x: pl.Expr) -> pl.Expr:
-    """Spark: NaN is the largest value; min skips NaN unless nothing else is there."""
-    not_nan = x.filter(~x.is_nan())
-    if func == "max":
-        return pl.when(x.is_nan().any()).then(pl.lit(float("nan"))).otherwise(not_nan.max())
-    return (
-        pl.when(not_nan.count() > 0)
-        .then(not_nan.min())
-        .when(x.is_nan().any())
-        .then(pl.lit(float("nan")))
-        .otherwise(None)
-    )
-
-
-_TWO_64 = 2**64
-_TWO_63 = 2**63
-
-
-def _partial_states(
-    name: str, call: AggCall, compiler: Compiler, *, transport: bool = False
-) -> list[pl.Expr]:
-    """Per-partition states of one aggregate (the fields of its struct column). ``transport``:
-    states that go through Spark's shuffle, where an Int128 sum travels as two longs (Spark
-    converts decimal(38,0) through BigDecimal per value: measured ~35% slower end to end)."""
-    f = call.func
-    if f == "count_star":
-        return [pl.len().cast(pl.Int64).alias("c")]
-    args = [compiler.expr(a) for a in call.args]
-    if f == "count":
-        valid = pl.all_horizontal([a.is_not_null() for a in args])
-        if call.distinct:
-            return [pl.struct(args).filter(valid).n_unique().cast(pl.Int64).alias("c")]
-        return [valid.sum().cast(pl.Int64).alias("c")]
-    (x,) = args
-    arg_type = call.args[0].dtype
-    if f in ("min", "max"):
-        if arg_type in _types.FLOATING:
-            return [_float_min_max(f, x).cast(polars_dtype(arg_type)).alias("v")]
-        return [(x.min() if f == "min" else x.max()).alias("v")]
-    if call.distinct:
-        x = x.drop_nulls().unique()
-    count = x.count().cast(pl.Int64).alias("c")
-    if arg_type in _types.FLOATING:
-        return [x.cast(pl.Float64).sum().alias("s"), count]
-    total = x.cast(pl.Int128).sum()
-    if not transport:
-        return [total.alias("s"), count]
-    # total = hi * 2^64 + lo, 0 <= lo < 2^64 (floor division), lo shifted into a signed long.
-    hi = (total // pl.lit(_TWO_64, dtype=pl.Int128)).cast(pl.Int64)
-    lo = (total % pl.lit(_TWO_64, dtype=pl.Int128) - pl.lit(_TWO_63, dtype=pl.Int128)).cast(
-        pl.Int64
-    )
-    return [hi.alias("s_hi"), lo.alias("s_lo"), count]
-
-
-def _merge_states(name: str, call: AggCall) -> list[pl.Expr]:
-    state = pl.col(name)
-    f = call.func
-    if f in ("count", "count_star"):
-        return [state.struct.field("c").sum().cast(pl.Int64).alias("c")]
-    if f in ("min", "max"):
-        v = state.struct.field("v")
-        if call.args[0].dtype in _types.FLOATING:
-            return [_float_min_max(f, v).alias("v")]
-        return [(v.min() if f == "min" else v.max()).alias("v")]
-    count = state.struct.field("c").sum().cast(pl.Int64).alias("c")
-    if call.args[0].dtype in _types.FLOATING:
-        return [state.struct.field("s").sum().alias("s"), count]
-    hi = state.struct.field("s_hi").cast(pl.Int128)
-    lo = state.struct.field("s_lo").cast(pl.Int128)
-    total = hi * pl.lit(_TWO_64, dtype=pl.Int128) + lo + pl.lit(_TWO_63, dtype=pl.Int128)
-    return [total.sum().alias("s"), count]
-
-
-def partial_state_fields(call: AggCall) -> list[tuple[str, str]]:
-    """The Spark types that carry each state through Spark's shuffle."""
-    f = call.func
-    if f in ("count", "count_star"):
-        return [("c", "long")]
-    arg_type = call.args[0].dtype
-    if f in ("min", "max"):
-        return [("v", transport_type(arg_type))]
-    if arg_type in _types.FLOATING:
-        return [("s", "double"), ("c", "long")]
-    return [("s_hi", "long"), ("s_lo", "long"), ("c", "long")]
-
-
-def transport_type(dtype: str) -> str:
-    """How a column of Spark type ``dtype`` travels between stages (decimals: unscaled)."""
-    return "decimal(38,0)" if _types.is_decimal(dtype) else dtype
-
-
-def _like_to_regex(pattern: str, escape: str) -> str:
-    out = ["(?s)^"]
-    i = 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == escape and i + 1 < len(pattern):
-            out.append(re.escape(pattern[i + 1]))
-            i += 2
-            continue
-        if ch == "%":
-            out.append(".*")
-        elif ch == "_":
-            out.append(".")
-        else:
-            out.append(re.escape(ch))
-        i += 1
-    out.append("$")
-    return "".join(out)
-
-
 def source_frame(frame: pl.DataFrame | pl.LazyFrame, columns: Mapping[str, str]) -> pl.LazyFrame:
     """Bring Arrow-typed data (Parquet or Spark batches) into the internal representation."""
     lazy = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
@@ -836,9 +711,8 @@ def source_frame(frame: pl.DataFrame | pl.LazyFrame, columns: Mapping[str, str])
     for name, dtype in columns.items():
         column = pl.col(name)
         if _types.is_decimal(dtype):
-            column = column.to_physical() if isinstance(schema[name], pl.Decimal) else column
-            column = column.cast(pl.Int128)
+            column = num.unscaled(column, schema[name])
         else:
-            column = column.cast(polars_dtype(dtype))
+            column = column.cast(num.polars_dtype(dtype))
         exprs.append(column.alias(name))
     return lazy.select(exprs)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from spark_plugin import _compile, _ir, _stages, _worker
+from spark_plugin import _aggstates, _ir, _stages, _worker
 
 
 def _register(spark: Any) -> None:
@@ -175,34 +175,43 @@ def place(stages: _stages.StagePlan, spark: Any) -> _stages.StagePlan:
 
 
 def _transport(output: tuple[tuple[str, str], ...]) -> tuple[_worker.Field, ...]:
-    return tuple((n, _compile.transport_type(t)) for n, t in output)
+    return tuple((n, _aggstates.transport_type(t)) for n, t in output)
 
 
 def _partial_fields(agg: _ir.Aggregate) -> tuple[_worker.Field, ...]:
-    keys = tuple((n, _compile.transport_type(e.dtype)) for n, e in agg.keys)
-    states = tuple((n, tuple(_compile.partial_state_fields(call))) for n, call in agg.aggs)
+    keys = tuple((n, _aggstates.transport_type(e.dtype)) for n, e in agg.keys)
+    states = tuple((n, tuple(_aggstates.partial_state_fields(call))) for n, call in agg.aggs)
     return keys + states
 
 
-def build(
-    df: Any, root: _ir.Plan, stages: _stages.StagePlan, settings: _ir.Settings, device: str
-) -> Any:
-    """The offloaded DataFrame: same columns (names, types, order) as ``df``."""
-    spark = df.sparkSession
-    _register(spark)
-    # Positional names inside the stages: Spark allows duplicate column names, Arrow batches
-    # handed to Spark do not; the user's names come back with toDF at the end.
-    user_names = [f.name for f in df.schema.fields]
-    user_fields: tuple[_worker.Field, ...] = tuple(
-        (f"_c{i}", _spark_type_name(f.dataType)) for i, f in enumerate(df.schema.fields)
-    )
-    user_nullable = tuple(bool(f.nullable) for f in df.schema.fields)
+@dataclass(frozen=True, slots=True)
+class Workers:
+    """The worker stages of one query: ``lower`` next to the data, then (when ``second`` is set)
+    Spark's shuffle on ``shuffle_keys`` (none: one partition) and ``second`` over its output."""
+
+    lower: _worker.Stage
+    second: _worker.Stage | None = None
+    shuffle_keys: tuple[str, ...] = ()
+
+    @property
+    def stages(self) -> tuple[_worker.Stage, ...]:
+        return (self.lower,) if self.second is None else (self.lower, self.second)
+
+
+def workers(
+    root: _ir.Plan,
+    stages: _stages.StagePlan,
+    settings: _ir.Settings,
+    device: str,
+    user_fields: tuple[_worker.Field, ...],
+    user_nullable: tuple[bool, ...],
+    strict: bool = False,
+    gpu_reruns: Any = None,
+) -> Workers:
+    """The worker stages for a placed stage plan; ``user_fields`` are the final columns."""
     root_columns = tuple(n for n, _ in root.output)
     if len(root_columns) != len(user_fields):
         raise NotImplementedError("plan output does not match the DataFrame's columns")
-
-    if stages.split is not None and stages.splits is None:
-        stages = place(stages, spark)
     splits = stages.splits or ()
     agg = stages.aggregate
     last_is_lower = (agg is None or stages.local_aggregate is not None) and stages.upper is None
@@ -236,13 +245,13 @@ def build(
         user_output=last_is_lower,
         output_columns=lower_columns,
         output_nullable=user_nullable if last_is_lower else (),
+        strict=strict,
+        gpu_reruns=gpu_reruns,
     )
-    result = spark.read.format("accel_stage").option("stage", _worker.encode(lower)).load()
     if last_is_lower:
-        return result.toDF(*user_names)
+        return Workers(lower)
 
     # Stage 2: Spark shuffles on the group keys; the final aggregate merges the states.
-    input_fields = lower_fields
     if agg is not None and stages.local_aggregate is None:
         last = stages.upper is None
         # With operators left above, they need one task anyway: the final aggregate runs in it
@@ -252,7 +261,7 @@ def build(
         final = _worker.Stage(
             settings,
             device,
-            input_fields=input_fields,
+            input_fields=lower_fields,
             plan=plan,
             aggregate=agg,
             aggregate_mode="complete" if stages.raw_aggregate else "final",
@@ -260,15 +269,12 @@ def build(
             user_output=True,
             output_columns=root_columns,
             output_nullable=user_nullable,
+            strict=strict,
+            gpu_reruns=gpu_reruns,
         )
-        keys = stages.shuffle_keys if last else ()
         # No partition count: spark.sql.shuffle.partitions, which AQE may coalesce when the
         # partial states are small (most TPC-H queries: one final task instead of four).
-        shuffled = result.repartition(*keys) if keys else result.repartition(1)
-        result = shuffled.mapInArrow(
-            _worker.map_stage(final), _worker.spark_schema(user_fields, user_nullable)
-        )
-        return result.toDF(*user_names)
+        return Workers(lower, final, stages.shuffle_keys if last else ())
 
     # Stage 2 without an aggregate to finish: what is left (joins with the small result, sort,
     # limit) in one task.
@@ -276,16 +282,54 @@ def build(
     upper = _worker.Stage(
         settings,
         device,
-        input_fields=input_fields,
+        input_fields=lower_fields,
         plan=stages.upper,
         output_fields=user_fields,
         user_output=True,
         output_columns=root_columns,
         output_nullable=user_nullable,
+        strict=strict,
+        gpu_reruns=gpu_reruns,
     )
-    result = result.repartition(1).mapInArrow(
-        _worker.map_stage(upper), _worker.spark_schema(user_fields, user_nullable)
+    return Workers(lower, upper)
+
+
+def user_columns(df: Any) -> tuple[tuple[_worker.Field, ...], tuple[bool, ...]]:
+    """``df``'s columns as stage output fields (positional names) and their nullability."""
+    # Positional names inside the stages: Spark allows duplicate column names, Arrow batches
+    # handed to Spark do not; the user's names come back with toDF at the end.
+    fields: tuple[_worker.Field, ...] = tuple(
+        (f"_c{i}", _spark_type_name(f.dataType)) for i, f in enumerate(df.schema.fields)
     )
+    return fields, tuple(bool(f.nullable) for f in df.schema.fields)
+
+
+def build(
+    df: Any,
+    root: _ir.Plan,
+    stages: _stages.StagePlan,
+    settings: _ir.Settings,
+    device: str,
+    strict: bool = False,
+    gpu_reruns: Any = None,
+) -> Any:
+    """The offloaded DataFrame: same columns (names, types, order) as ``df``. ``strict``: a
+    stage that the GPU engine fails on raises instead of rerunning on the CPU engine;
+    ``gpu_reruns``: the accumulator (``_worker.ReasonList``) the tasks add their reruns to."""
+    spark = df.sparkSession
+    _register(spark)
+    user_fields, user_nullable = user_columns(df)
+    user_names = [f.name for f in df.schema.fields]
+    if stages.split is not None and stages.splits is None:
+        stages = place(stages, spark)
+    plan = workers(root, stages, settings, device, user_fields, user_nullable, strict, gpu_reruns)
+    result = spark.read.format("accel_stage").option("stage", _worker.encode(plan.lower)).load()
+    if plan.second is not None:
+        keys = plan.shuffle_keys
+        shuffled = result.repartition(*keys) if keys else result.repartition(1)
+        result = shuffled.mapInArrow(
+            _worker.map_stage(plan.second), _worker.spark_schema(user_fields, user_nullable)
+        )
     return result.toDF(*user_names)
 
 

@@ -35,6 +35,12 @@ class Stats:
     last_report: Any = field(default=None, repr=False)
     #: Whether the last intercepted action ran offloaded.
     last_offloaded: bool = False
+    #: Stages that the GPU engine failed on and that reran on the CPU engine, counted in the
+    #: Spark tasks and carried back to the driver; with the reasons, most recent last.
+    gpu_fallbacks: int = 0
+    gpu_fallback_reasons: list[str] = field(default_factory=list)
+    #: GPU->CPU stage reruns during the last intercepted action.
+    last_gpu_fallbacks: int = 0
 
 
 STATS = Stats()
@@ -158,7 +164,7 @@ def summarize(exc: BaseException) -> str:
 def _run(name: str, original: Any, df: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     from py4j.protocol import Py4JError
 
-    from spark_plugin import _execute, _plan
+    from spark_plugin import _execute, _plan, _worker
 
     spark = df.sparkSession
     strict = _strict(spark)
@@ -170,20 +176,37 @@ def _run(name: str, original: Any, df: Any, args: tuple[Any, ...], kwargs: dict[
         _fallback(name, f"planning failed: {type(exc).__name__}: {exc}", strict, exc)
         return original(df, *args, **kwargs)
     STATS.last_report = report
+    STATS.last_gpu_fallbacks = 0
     if not report.offloaded:
         _fallback(name, "; ".join(report.reasons), strict)
         return original(df, *args, **kwargs)
     try:
         assert report.plan is not None
         assert report.stage_plan is not None
+        reruns = spark.sparkContext.accumulator([], _worker.ReasonList())
         offloaded = _execute.build(
-            df, report.plan, report.stage_plan, report.settings, resolution.device.value
+            df,
+            report.plan,
+            report.stage_plan,
+            report.settings,
+            resolution.device.value,
+            strict,
+            reruns,
         )
         result = original(offloaded, *args, **kwargs)
     except (*_PLANNING_ERRORS, *_execution_errors()) as exc:
         # Spark's own answer (or Spark's own error, e.g. an ANSI overflow) comes from a rerun.
         _fallback(name, f"offloaded run failed: {summarize(exc)}", strict, exc)
         return original(df, *args, **kwargs)
+    _count_gpu_fallbacks(list(reruns.value))
     STATS.offloaded += 1
     STATS.last_offloaded = True
     return result
+
+
+def _count_gpu_fallbacks(reasons: list[str]) -> None:
+    """The GPU->CPU stage reruns the tasks reported (a task Spark retried reports twice)."""
+    STATS.gpu_fallbacks += len(reasons)
+    STATS.last_gpu_fallbacks = len(reasons)
+    STATS.gpu_fallback_reasons.extend(reasons)
+    del STATS.gpu_fallback_reasons[:-100]

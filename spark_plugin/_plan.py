@@ -34,6 +34,11 @@ class ExplainReport:
     plan: _ir.Plan | None = field(default=None, repr=False, compare=False)
     stage_plan: _stages.StagePlan | None = field(default=None, repr=False, compare=False)
     settings: _ir.Settings = field(default_factory=_ir.Settings, repr=False, compare=False)
+    #: Per Polars query of each stage, whether cudf-polars' translator takes it (and its reasons
+    #: where not); empty when not checked (see ``gpu_check``).
+    gpu_stages: tuple[Any, ...] = ()
+    #: Why the stages were not offered to cudf-polars' translator ("" when they were).
+    gpu_check: str = "not checked"
 
     def __str__(self) -> str:
         if self.offloaded:
@@ -46,6 +51,11 @@ class ExplainReport:
             lines.extend(f"  - {r}" for r in self.reasons)
         if self.tree is not None:
             _render(self.tree, 0, self.offloaded, lines)
+        if self.offloaded and self.gpu_check:
+            lines.append(f"GPU engine: {self.gpu_check}")
+        elif self.offloaded:
+            lines.append("GPU engine (cudf-polars' translator, per stage query):")
+            lines.extend(f"  {'*' if c.accepted else '!'} {c}" for c in self.gpu_stages)
         lines.append(f"planning took {self.planning_ms:.1f} ms")
         return "\n".join(lines)
 
@@ -112,6 +122,21 @@ def plan_json(spark: Any, jplan: Any) -> str:
         return "".join(buffer.substring(i, min(size, i + _CHUNK)) for i in range(0, size, _CHUNK))
     except Exception:  # noqa: BLE001 - another json4s layout: the plain call is always right
         return str(jplan.toJSON())
+
+
+def with_gpu_check(df: Any, report: ExplainReport) -> ExplainReport:
+    """``report`` with each stage offered to cudf-polars' translator, when it is installed."""
+    import dataclasses
+    import importlib.util
+
+    if not report.offloaded:
+        return report
+    if importlib.util.find_spec("cudf_polars") is None:
+        return dataclasses.replace(report, gpu_check="not checked: cudf-polars is not installed")
+    from spark_plugin import _gpu_check
+
+    checks = _gpu_check.check_report(df, report)
+    return dataclasses.replace(report, gpu_stages=checks, gpu_check="")
 
 
 def decide(df: Any, engine: str = "polars-cpu") -> ExplainReport:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import base64
 import pickle
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 import pyarrow as pa
 
-from spark_plugin import _compile, _engine, _ir, _types
+from spark_plugin import _compile, _engine, _ir, _numeric, _types
 
 #: A field type: a Spark type name, or a tuple of (name, type) pairs for a struct.
 FieldType = str | tuple[tuple[str, str], ...]
@@ -45,6 +45,11 @@ class Stage:
     output_columns: tuple[str, ...] = ()
     #: Spark's nullability of each user output column (Spark's schema says e.g. count is NOT NULL).
     output_nullable: tuple[bool, ...] = ()
+    #: Strict mode: a GPU engine failure fails the task instead of rerunning on the CPU engine.
+    strict: bool = False
+    #: A Spark accumulator (:class:`ReasonList`) the GPU->CPU reruns of the tasks are added to,
+    #: so that the driver sees them; None outside a Spark job.
+    gpu_reruns: Any = None
 
 
 def encode(stage: Stage) -> str:
@@ -89,10 +94,8 @@ def _internal(column: pl.Expr, source: pl.DataType, dtype: FieldType) -> pl.Expr
             ]
         )
     if _types.is_decimal(dtype):
-        if isinstance(source, pl.Decimal):
-            column = column.to_physical()
-        return column.cast(pl.Int128)
-    return column.cast(_compile.polars_dtype(dtype))
+        return _numeric.unscaled(column, source)
+    return column.cast(_numeric.polars_dtype(dtype))
 
 
 def _field_dtype(struct: pl.DataType, name: str) -> pl.DataType:
@@ -164,40 +167,73 @@ def _read_scan(scan: _ir.Scan, pieces: tuple[tuple[str, int, int], ...] | None) 
         ]
         frame = pl.concat(parts) if parts else None
     if frame is None:
-        empty = {n: _compile.polars_dtype(t) for _, n, t in scan.columns}
+        empty = {n: _numeric.polars_dtype(t) for _, n, t in scan.columns}
         return pl.LazyFrame(schema=empty)
     frame = frame.select([pl.col(c).alias(n) for c, n, _ in scan.columns])
     return to_internal(frame, [(n, t) for _, n, t in scan.columns])
 
 
-def _compiler(stage: Stage, input_frame: pl.LazyFrame | None, pieces: Any) -> _compile.Compiler:
+Collect = Callable[[pl.LazyFrame], pl.DataFrame]
+
+
+def engine_collect(stage: Stage) -> Collect:
+    """How ``stage`` runs a frame: its engine, reporting GPU->CPU reruns to the driver."""
+
+    def record(reason: str) -> None:
+        if stage.gpu_reruns is not None:
+            stage.gpu_reruns.add([reason])
+
+    def run(frame: pl.LazyFrame) -> pl.DataFrame:
+        return _engine.collect(
+            frame, stage.device, cpu_fallback=not stage.strict, on_gpu_fallback=record
+        )
+
+    return run
+
+
+def _compiler(
+    stage: Stage, input_frame: pl.LazyFrame | None, pieces: Any, collect: Collect
+) -> _compile.Compiler:
     def sources(node: _ir.Scan | _ir.Input) -> pl.LazyFrame:
         if isinstance(node, _ir.Input):
             assert input_frame is not None
             return input_frame
         return _read_scan(node, pieces if node is stage.split else None)
 
-    return _compile.Compiler(stage.settings, sources, lambda lf: _engine.collect(lf, stage.device))
+    return _compile.Compiler(stage.settings, sources, collect)
 
 
-def run_stage(stage: Stage, input_frame: pl.LazyFrame | None, pieces: Any) -> pl.DataFrame:
-    compiler = _compiler(stage, input_frame, pieces)
+def compile_stage(
+    stage: Stage, input_frame: pl.LazyFrame | None, pieces: Any, collect: Collect
+) -> pl.LazyFrame:
+    """The stage's query, ready to collect; ``collect`` runs what must run while compiling
+    (scalar subqueries)."""
+    compiler = _compiler(stage, input_frame, pieces, collect)
     if stage.aggregate_mode in ("partial", "local"):
         assert stage.plan is not None
         assert stage.aggregate is not None
         mode = "partial" if stage.aggregate_mode == "partial" else "complete"
         frame = compiler.aggregate(stage.aggregate, compiler.plan(stage.plan), mode)
         if stage.after is not None:
-            frame = _compiler(stage, frame, pieces).plan(stage.after)
+            frame = _compiler(stage, frame, pieces, collect).plan(stage.after)
     else:
         frame = input_frame if input_frame is not None else pl.LazyFrame()
         if stage.aggregate is not None:
             frame = compiler.aggregate(stage.aggregate, frame, stage.aggregate_mode)
-            compiler = _compiler(stage, frame, pieces)
+            compiler = _compiler(stage, frame, pieces, collect)
         if stage.plan is not None:
             frame = compiler.plan(stage.plan)
-    frame = frame.select([pl.col(c) for c in dict.fromkeys(stage.output_columns)])
-    return _engine.collect(frame, stage.device)
+    return frame.select([pl.col(c) for c in dict.fromkeys(stage.output_columns)])
+
+
+def run_stage(stage: Stage, input_frame: pl.LazyFrame | None, pieces: Any) -> pl.DataFrame:
+    collect = engine_collect(stage)
+    return collect(compile_stage(stage, input_frame, pieces, collect))
+
+
+def input_schema(stage: Stage) -> pa.Schema:
+    """The Arrow schema of the rows Spark hands a mapInArrow stage."""
+    return pa.schema([pa.field(n, arrow_type(t)) for n, t in stage.input_fields])
 
 
 def read_split(stage: Stage, index: int) -> Iterator[pa.RecordBatch]:
@@ -214,8 +250,7 @@ def map_stage(stage: Stage) -> Any:
     """A mapInArrow function running ``stage`` over all the batches of its partition."""
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        schema = pa.schema([pa.field(n, arrow_type(t)) for n, t in stage.input_fields])
-        table = pa.Table.from_batches(list(batches), schema=schema)
+        table = pa.Table.from_batches(list(batches), schema=input_schema(stage))
         if table.num_rows == 0 and stage.aggregate is not None and stage.aggregate.keys:
             return  # no groups here: nothing to emit
         frame = pl.from_arrow(table)
@@ -226,6 +261,17 @@ def map_stage(stage: Stage) -> Any:
         yield from pa.Table.from_batches([batch]).to_batches(max_chunksize=1 << 16)
 
     return run
+
+
+class ReasonList:
+    """A Spark ``AccumulatorParam``: lists of reasons, concatenated (one per GPU->CPU rerun)."""
+
+    def zero(self, value: list[str]) -> list[str]:
+        return []
+
+    def addInPlace(self, value1: list[str], value2: list[str]) -> list[str]:
+        value1.extend(value2)
+        return value1
 
 
 # -- the Python data source -------------------------------------------------------------------

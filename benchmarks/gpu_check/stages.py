@@ -1,8 +1,8 @@
 """spark_plugin's TPC-H stages on cudf-polars vs Polars' CPU engine, with no Spark on the device.
 
 The lent machine has neither Java nor pyspark, so the stages are captured here: Spark plans
-each query through the plugin, and the first stage of each (scan -> joins -> partial aggregate,
-the one that reads the tables) is pickled as the worker would receive it. The Parquet files it
+each query through the plugin, and the first stage of each (the one that reads the tables:
+scan -> joins -> partial or local aggregate) is pickled as the worker would receive it. The Parquet files it
 reads travel beside it, at the same absolute path on both machines (``DATA``), so the pickled
 stage needs no rewriting. There each stage runs on both engines, alternating, best of
 ``--rounds``; the GPU side may not rerun on the CPU, and both outputs must be equal.
@@ -31,29 +31,19 @@ QUERIES = (1, 3, 5, 6, 9, 10, 12, 13, 14, 18, 19)
 
 
 def _first_stage(spark: Any, text: str) -> Any:
-    """The worker stage that reads the tables, as the GPU-tier test builds it."""
+    """The worker stage that reads the tables, built as the driver builds it for an action."""
     import spark_plugin
-    from spark_plugin import _execute, _worker
+    from spark_plugin import _execute
 
-    report = spark_plugin.explain(spark.sql(text))
-    stages = report.stage_plan
-    if stages is None:
+    df = spark.sql(text)
+    report = spark_plugin.explain(df)
+    if not report.offloaded or report.plan is None or report.stage_plan is None:
         raise ValueError(f"not offloaded: {report}")
-    partial = stages.aggregate is not None and not stages.raw_aggregate
-    if stages.aggregate is not None and partial:
-        fields = _execute._partial_fields(stages.aggregate)
-    else:
-        fields = _execute._transport(stages.lower.output)
-    return _worker.Stage(
-        report.settings,
-        "cpu",
-        plan=stages.lower,
-        split=stages.split,
-        aggregate=stages.aggregate if partial else None,
-        aggregate_mode="partial" if partial else "",
-        output_fields=fields,
-        output_columns=tuple(n for n, _ in fields),
+    user_fields, user_nullable = _execute.user_columns(df)
+    built = _execute.workers(
+        report.plan, report.stage_plan, report.settings, "cpu", user_fields, user_nullable
     )
+    return built.lower
 
 
 def capture(

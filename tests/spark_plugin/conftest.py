@@ -191,6 +191,31 @@ def tables(spark: Any, data_dir: Path) -> Path:
     return data_dir
 
 
+def tpch_module() -> Any:
+    """``benchmarks/tpch/generate.py`` (DuckDB's dbgen to Parquet, the 22 queries)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "tpch_generate", REPO_ROOT / "benchmarks" / "tpch" / "generate.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def tpch_tables(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """TPC-H SF 0.01 as Parquet, registered as Spark temp views."""
+    pytest.importorskip("duckdb")
+    tpch = tpch_module()
+    root = Path(tpch.generate(0.01, tmp_path_factory.mktemp("tpch_sf0.01")))
+    for table in tpch.TABLES:
+        spark.read.parquet(str(root / f"{table}.parquet")).createOrReplaceTempView(table)
+    return root
+
+
 # -- comparing with plain Spark -----------------------------------------------------------------
 
 

@@ -33,8 +33,50 @@ def test_gpu_stage_failure_reruns_on_cpu(monkeypatch: pytest.MonkeyPatch) -> Non
     assert _engine.collect(frame, "gpu").item() == 3
     assert calls == ["gpu", "cpu"]
     assert _engine.gpu_fallbacks == before + 1
-    with pytest.raises(MemoryError):
+    with pytest.raises(_engine.GPUFallbackError) as failure:
         _engine.collect(frame, "gpu", cpu_fallback=False)
+    assert isinstance(failure.value.__cause__, MemoryError)
+
+
+def _failing_gpu(monkeypatch: pytest.MonkeyPatch, error: BaseException) -> list[str]:
+    """The GPU engine raises ``error`` (standing in for the device); the CPU engine runs."""
+    original = pl.LazyFrame.collect
+    calls: list[str] = []
+
+    def collect(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(kwargs.get("engine"), pl.GPUEngine):
+            calls.append("gpu")
+            raise error
+        calls.append("cpu")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(pl.LazyFrame, "collect", collect)
+    return calls
+
+
+class CUDARuntimeError(RuntimeError):
+    """Shaped like cuda-python's and rmm's CUDA errors: a RuntimeError subclass."""
+
+
+def test_cuda_runtime_error_reruns_the_stage_on_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _failing_gpu(monkeypatch, CUDARuntimeError("cudaErrorIllegalAddress"))
+    reasons: list[str] = []
+    frame = pl.LazyFrame({"x": [1, 2, None]}).select(pl.col("x").sum())
+    assert _engine.collect(frame, "gpu", on_gpu_fallback=reasons.append).item() == 3
+    assert calls == ["gpu", "cpu"]
+    assert reasons == ["CUDARuntimeError: cudaErrorIllegalAddress"]
+
+
+def test_spark_errors_raised_while_compiling_are_not_reruns(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from spark_plugin._compile import AnsiError
+
+    calls = _failing_gpu(monkeypatch, AnsiError("scalar subquery returned more than one row"))
+    frame = pl.LazyFrame({"x": [1]})
+    with pytest.raises(AnsiError):
+        _engine.collect(frame, "gpu")
+    assert calls == ["gpu"]
 
 
 def test_cpu_engine_errors_are_not_swallowed() -> None:

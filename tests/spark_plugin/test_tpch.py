@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -12,29 +11,14 @@ import pytest
 import spark_plugin
 from spark_plugin import _hook
 
-from .conftest import REPO_ROOT, assert_rows_equal
+from .conftest import assert_rows_equal, tpch_module
 
 pytest.importorskip("duckdb")
-
-_spec = importlib.util.spec_from_file_location(
-    "tpch_generate", REPO_ROOT / "benchmarks" / "tpch" / "generate.py"
-)
-assert _spec is not None
-assert _spec.loader is not None
-tpch = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(tpch)
+tpch = tpch_module()
 
 #: Queries whose ORDER BY fixes the full row order (the others are compared ignoring order).
 _TOTALLY_ORDERED = {1, 4, 5, 7, 8, 9, 12, 13, 16, 22}
 _OFFLOADED: dict[int, bool] = {}
-
-
-@pytest.fixture(scope="session")
-def tpch_tables(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tpch.generate(0.01, tmp_path_factory.mktemp("tpch_sf0.01"))
-    for table in tpch.TABLES:
-        spark.read.parquet(str(root / f"{table}.parquet")).createOrReplaceTempView(table)
-    return root
 
 
 @pytest.mark.parametrize("number", range(1, 23), ids=[f"q{n}" for n in range(1, 23)])
