@@ -1,6 +1,11 @@
 """NumPy's own test suite (shipped in the numpy wheel), plain and under ``pytest -p accel``.
 
-    python benchmarks/numpy_suite.py [--files test_umath ...] [--modes all-device default]
+    python benchmarks/numpy_suite.py [--files test_umath lib.tests.test_io ...] [--all]
+                                     [--modes all-device default]
+
+``--all`` runs every test module of ``numpy/_core/tests`` and ``numpy/lib/tests``; a file name
+without a package is one of ``numpy._core.tests``. Results are written after every module,
+so a run cut short still leaves what it measured.
 
 Each file runs in fresh processes from an empty folder (this project's pytest settings don't
 apply): once with plain NumPy, then under accel in proxy-check mode (``ACCEL_DEVICE=simulated``)
@@ -68,12 +73,26 @@ def run(module: str, mode: str | None, timeout: int) -> dict[str, object]:
     }
 
 
+def _dotted(module: str) -> str:
+    return f"numpy._core.tests.{module}" if "." not in module else f"numpy.{module}"
+
+
+def all_modules() -> list[str]:
+    """Every test module of NumPy's ``_core`` and ``lib`` suites, as ``--files`` names them."""
+    import numpy
+
+    root = Path(numpy.__file__).parent
+    found = [p.stem for p in sorted((root / "_core" / "tests").glob("test_*.py"))]
+    found += [f"lib.tests.{p.stem}" for p in sorted((root / "lib" / "tests").glob("test_*.py"))]
+    return found
+
+
 def _run_once(
     module: str, mode: str | None, timeout: int, deselect: list[str]
 ) -> tuple[int, str, dict[str, tuple[str, str]], str | None]:
     with tempfile.TemporaryDirectory() as empty:
         xml = Path(empty) / "junit.xml"
-        args = [sys.executable, "-m", "pytest", "--pyargs", f"numpy._core.tests.{module}"]
+        args = [sys.executable, "-m", "pytest", "--pyargs", _dotted(module)]
         args += ["-q", "-p", "no:cacheprovider", "--no-header", "-rN", f"--junitxml={xml}"]
         args += ["-o", "junit_family=xunit1", "-W", "ignore::DeprecationWarning"]
         if deselect:
@@ -128,6 +147,7 @@ def _outcomes(xml: Path, module: str) -> dict[str, tuple[str, str]]:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", nargs="+", default=FILES)
+    parser.add_argument("--all", action="store_true", help="every _core and lib test module")
     parser.add_argument("--modes", nargs="+", default=DEFAULT_MODES, choices=list(MODES))
     parser.add_argument("--timeout", type=int, default=3600)
     parser.add_argument("--out", default=str(REPO / "benchmarks/results/numpy_suite.json"))
@@ -138,6 +158,8 @@ def main() -> int:
     args = parser.parse_args()
     import numpy
 
+    if args.all:
+        args.files = all_modules()
     commit = (
         args.commit
         or subprocess.run(
@@ -178,6 +200,7 @@ def main() -> int:
         "failure.",
         "",
     ]
+    totals = {mode: [0, 0] for mode in args.modes}  # plain passes kept, plain passes
     for module in args.files:
         plain = run(module, None, args.timeout)
         entry: dict[str, object] = {"plain": _public(plain)}
@@ -190,6 +213,8 @@ def main() -> int:
             )
             lost = sorted(plain_passed - set(both))
             rate = len(both) / len(plain_passed) if plain_passed else 0.0
+            totals[mode][0] += len(both)
+            totals[mode][1] += len(plain_passed)
             entry[mode] = {
                 **_public(accel),
                 "plain_passes_kept": len(both),
@@ -216,9 +241,30 @@ def main() -> int:
                 lines.append(f"- `{test_id}` ({outcome}): {reason or '-'}")
             lines.append("")
         summary["files"][module] = entry  # type: ignore[index]
-    Path(args.out).write_text(json.dumps(summary, indent=2) + "\n")
-    Path(args.failures).write_text("\n".join(lines) + "\n")
+        _write(args, summary, lines, totals)
+    _write(args, summary, lines, totals)
     return 0
+
+
+def _write(
+    args: argparse.Namespace,
+    summary: dict[str, object],
+    lines: list[str],
+    totals: dict[str, list[int]],
+) -> None:
+    """Both result files, with the totals over the modules run so far."""
+    summary["total"] = {
+        mode: {"plain_passes_kept": kept, "plain_passes": all_, "ratio": round(kept / all_, 4)}
+        for mode, (kept, all_) in totals.items()
+        if all_
+    }
+    head = [
+        f"- total [{mode}]: {t['plain_passes_kept']} of {t['plain_passes']} plain passes kept "
+        f"({t['ratio']:.2%}) over {len(summary['files'])} modules"  # type: ignore[arg-type]
+        for mode, t in summary["total"].items()  # type: ignore[attr-defined]
+    ]
+    Path(args.out).write_text(json.dumps(summary, indent=2) + "\n")
+    Path(args.failures).write_text("\n".join([*lines[:4], *head, "", *lines[4:]]) + "\n")
 
 
 def _public(run_result: dict[str, object]) -> dict[str, object]:

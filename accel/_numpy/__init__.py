@@ -28,19 +28,27 @@ def _load_backend(kind: str) -> tuple[Any, str, tuple[type[BaseException], ...]]
     if kind == "simulated":
         from accel._numpy import _simulated
 
-        return _simulated.make_namespace(), "the simulated device", _core.BASE_FALLBACK_ERRORS
+        xp = _simulated.make_namespace()  # CuPy's error classes, stood in for
+        return xp, "the simulated device", (*_core.BASE_FALLBACK_ERRORS, *cupy_fallback_errors(xp))
     import cupy
 
     cupy.zeros(1).sum()  # touch the device now: a broken CUDA stack fails here, not mid-script
+    return cupy, "CuPy", (*_core.BASE_FALLBACK_ERRORS, *cupy_fallback_errors(cupy))
+
+
+def cupy_fallback_errors(cupy: Any) -> tuple[type[BaseException], ...]:
+    """CuPy's errors that mean "this call cannot run on the device": NumPy runs it instead."""
     extra: list[type[BaseException]] = []
     for holder, attr in (
-        (cupy.cuda.memory, "OutOfMemoryError"),
-        (cupy.cuda.runtime, "CUDARuntimeError"),
+        (getattr(cupy.cuda, "memory", None), "OutOfMemoryError"),
+        (getattr(cupy.cuda, "runtime", None), "CUDARuntimeError"),
+        # a kernel CuPy cannot compile (NVRTC) for these dtypes or arguments: NumPy can
+        (getattr(cupy.cuda, "compiler", None), "CompileException"),
     ):
         error = getattr(holder, attr, None)
         if isinstance(error, type) and issubclass(error, BaseException):
             extra.append(error)
-    return cupy, "CuPy", (*_core.BASE_FALLBACK_ERRORS, *extra)
+    return tuple(extra)
 
 
 def enable(kind: str, min_gpu_elements: int) -> LibraryStatus:

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
+from accel._numpy import _compat
 from accel._report import RECORDER, AccelFallbackError
 
 LIBRARY = "numpy"
@@ -155,12 +156,13 @@ class DeviceArray(NDArrayOperatorsMixin):
     host copy, counted in ``accel.report()``.
     """
 
-    __slots__ = ("__weakref__", "_base", "_fast")
+    __slots__ = ("__weakref__", "_base", "_fast", "_readonly")
     __array_priority__ = 1000
 
     def __init__(self, fast: Any, base: DeviceArray | None = None) -> None:
         self._fast = fast
         self._base = base
+        self._readonly = False
 
     # metadata lives with the array: no transfer
     @property
@@ -197,7 +199,19 @@ class DeviceArray(NDArrayOperatorsMixin):
 
     @property
     def flags(self) -> Any:
-        return self._fast.flags
+        from accel._numpy import _extras
+
+        return _extras.DeviceFlags(self)
+
+    @property
+    def flat(self) -> Any:
+        from accel._numpy import _extras
+
+        return _extras.DeviceFlatIter(self)
+
+    @flat.setter
+    def flat(self, value: Any) -> None:
+        self.flat[...] = value
 
     @property
     def base(self) -> DeviceArray | None:
@@ -240,6 +254,10 @@ class DeviceArray(NDArrayOperatorsMixin):
 
     def __getitem__(self, key: Any) -> Any:
         scalar = _is_integer_key(key)
+        if not scalar and not isinstance(key, (slice, type(Ellipsis))):
+            from accel._numpy import _extras
+
+            _extras.check_index_bounds(self, key)  # CuPy wraps out-of-bounds indices
         return dispatch(
             "ndarray.__getitem__",
             operator.getitem,
@@ -251,6 +269,10 @@ class DeviceArray(NDArrayOperatorsMixin):
         )
 
     def __setitem__(self, key: Any, value: Any) -> None:
+        if not _is_integer_key(key) and not isinstance(key, (slice, type(Ellipsis))):
+            from accel._numpy import _extras
+
+            _extras.check_index_bounds(self, key)
         dispatch(
             "ndarray.__setitem__",
             operator.setitem,
@@ -290,6 +312,7 @@ class DeviceArray(NDArrayOperatorsMixin):
             args,
             kwargs,
             scalar_result=name not in ARRAY_RESULT_CALLS,
+            mutates=_compat.mutated_argument(name, args, kwargs),
         )
 
     def __getattr__(self, name: str) -> Any:
@@ -447,12 +470,13 @@ def _to_fast(value: Any, moved: _Moved) -> Any:
         return [_to_fast(v, moved) for v in value]
     if isinstance(value, dict):
         return {k: _to_fast(v, moved) for k, v in value.items()}
-    if (
-        hasattr(value, "__array__")
-        and not isinstance(value, (np.generic, str, bytes, type))
-        and not hasattr(value, "__cuda_array_interface__")
-    ):
-        # pandas objects and other array-likes: one counted copy through the host
+    if hasattr(value, "__array__") and not isinstance(value, (np.generic, str, bytes, type)):
+        if STATE.kind == "gpu" and hasattr(value, "__cuda_array_interface__"):
+            # device memory (cuDF, Numba): CuPy takes it without a copy (not yet run on a GPU)
+            return STATE.xp.asarray(value)
+        # pandas objects and other array-likes: one counted copy through the host (the
+        # stand-in never asks for __cuda_array_interface__: cudf.pandas raises for it
+        # without a GPU)
         return _move_to_device(np.asarray(value), moved)
     return value
 
@@ -598,7 +622,7 @@ def dispatch(
     *,
     scalar_result: bool = True,
     owner: DeviceArray | None = None,
-    mutates: DeviceArray | None = None,
+    mutates: Any = None,
     created: int = 0,
 ) -> Any:
     """Run one NumPy call where the placement policy puts it (see the module docstring)."""
@@ -608,9 +632,13 @@ def dispatch(
     moved = _Moved()
     if _host_out(kwargs):
         return _fallback(call, numpy_func, args, kwargs, "out= is a host array", start, moved)
+    if isinstance(mutates, np.ndarray):
+        # the call writes into a host array: it runs where that array is, on NumPy
+        return _fallback(call, numpy_func, args, kwargs, "writes into a host array", start, moved)
+    _check_writeable(mutates, kwargs)
     try:
         func = fast_func()
-        fast_args = _to_fast(args, moved)
+        fast_args = _to_fast(_compat.lists_to_arrays(call, args), moved)
         fast_kwargs = _to_fast(kwargs, moved)
         fres = func(*fast_args, **fast_kwargs)
     except AccelFallbackError:
@@ -625,7 +653,7 @@ def dispatch(
     else:
         result = _same_object(fres, args)
         if result is None:
-            result = _wrap_result(fres, scalar_result, moved, owner)
+            result = _compat.numpy_result(call, _wrap_result(fres, scalar_result, moved, owner))
     RECORDER.record(
         LIBRARY,
         call,
@@ -635,6 +663,16 @@ def dispatch(
         bytes_to_host=moved.to_host,
     )
     return result
+
+
+def _check_writeable(mutates: Any, kwargs: dict[str, Any]) -> None:
+    out = kwargs.get("out")
+    targets = [mutates, *(out if isinstance(out, tuple) else (out,))]
+    if any(isinstance(t, DeviceArray) for t in targets):
+        from accel._numpy import _extras
+
+        for target in targets:
+            _extras.check_writeable(target)
 
 
 def _same_object(fres: Any, args: tuple[Any, ...]) -> DeviceArray | None:
@@ -659,7 +697,7 @@ def _fallback(
     reason: str,
     start: float,
     moved: _Moved,
-    mutates: DeviceArray | None = None,
+    mutates: Any = None,
 ) -> Any:
     copies = _HostCopies(moved)
     host_args = copies.convert(args)
@@ -673,7 +711,7 @@ def _fallback(
             if isinstance(target, DeviceArray):
                 copies.write_back(target)
         result = out[0] if isinstance(out, tuple) and len(out) == 1 else out
-    elif mutates is not None:
+    elif isinstance(mutates, DeviceArray):
         copies.write_back(mutates)
     elif on_device:
         result = _back_to_device(result, moved)
@@ -716,6 +754,13 @@ def call_ufunc(
     numpy_func = ufunc if method == "__call__" else getattr(ufunc, method)
 
     def fast() -> Callable[..., Any]:
+        if _compat.floating_errors_asked_for():
+            raise NotImplementedError(
+                "np.errstate asks for floating-point errors; the device reports none"
+            )
+        equivalent = _compat.REDUCE_EQUIVALENTS.get(name)
+        if method == "reduce" and equivalent and set(kwargs) <= {"axis", "keepdims", "out"}:
+            return _reduce_as(equivalent)
         fast_ufunc = _lookup(STATE.xp, name, call)
         func = fast_ufunc if method == "__call__" else _lookup(fast_ufunc, method, call)
         if not isinstance(kwargs.get("out"), tuple) or len(kwargs["out"]) != 1:
@@ -727,7 +772,21 @@ def call_ufunc(
 
         return single_out
 
-    return dispatch(call, numpy_func, fast, inputs, kwargs, scalar_result="out" not in kwargs)
+    mutates = inputs[0] if method == "at" and inputs else None
+    return dispatch(
+        call, numpy_func, fast, inputs, kwargs, scalar_result="out" not in kwargs, mutates=mutates
+    )
+
+
+def _reduce_as(reduction: str) -> Callable[..., Any]:
+    """``maximum.reduce(a, axis)`` as ``xp.max(a, axis)``: CuPy has the one, not the other."""
+
+    def reduce(array: Any, axis: Any = 0, **kwargs: Any) -> Any:
+        if not isinstance(array, STATE.xp.ndarray):
+            raise TypeError("not a device array")
+        return getattr(STATE.xp, reduction)(array, axis=axis, **kwargs)
+
+    return reduce
 
 
 def function_name(func: Any) -> str:
@@ -735,7 +794,11 @@ def function_name(func: Any) -> str:
     module = getattr(func, "__module__", "numpy") or "numpy"
     name = getattr(func, "__name__", type(func).__name__)
     sub = module.removeprefix("numpy").lstrip(".")
-    return f"{sub}.{name}" if sub in {"linalg", "fft", "random"} else name
+    if sub in {"linalg", "fft", "random"}:
+        return f"{sub}.{name}"
+    if getattr(np, name, None) is not func and getattr(np.emath, name, None) is func:
+        return f"emath.{name}"  # np.emath.sqrt is not np.sqrt (complex results for negatives)
+    return name
 
 
 def _lookup(namespace: Any, name: str, call: str) -> Any:

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from accel._numpy import _core
+from accel._numpy import _compat, _core, _random
 from accel._numpy._core import STATE, DeviceArray, dispatch, place_result, wants_device
 
 # Submodules with device counterparts; every other submodule (ma, char...) is NumPy's, except
@@ -47,9 +47,33 @@ class _UfuncMeta(type):
     def __instancecheck__(cls, obj: Any) -> bool:
         return isinstance(obj, (np.ufunc, UfuncProxy))
 
+    def __subclasscheck__(cls, sub: type) -> bool:
+        return issubclass(sub, (np.ufunc, UfuncProxy))
+
+    def __getattr__(cls, name: str) -> Any:
+        return getattr(np.ufunc, name)  # np.ufunc.nin, .__doc__, ... as NumPy has them
+
+
+def _unbound(method: str) -> Callable[..., Any]:
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self, method)(*args, **kwargs)
+
+    call.__name__ = method
+    call.__doc__ = getattr(np.ufunc, method).__doc__
+    return call
+
 
 class ufunc(metaclass=_UfuncMeta):
-    """``isinstance(np.sin, np.ufunc)`` stays true in user code."""
+    """``isinstance(np.sin, np.ufunc)`` stays true in user code; ``np.ufunc.reduce(np.add, x)``
+    and the other unbound methods work on accel's ufuncs as on NumPy's."""
+
+    __call__ = _unbound("__call__")
+    reduce = _unbound("reduce")
+    accumulate = _unbound("accumulate")
+    reduceat = _unbound("reduceat")
+    outer = _unbound("outer")
+    at = _unbound("at")
+    resolve_dtypes = _unbound("resolve_dtypes")
 
 
 class UfuncProxy:
@@ -153,6 +177,7 @@ class FunctionProxy:
             kwargs,
             scalar_result=self._scalar,
             created=created,
+            mutates=_compat.mutated_argument(self._call, args, kwargs),
         )
 
     def __get__(self, instance: Any, owner: Any = None) -> Any:
@@ -240,8 +265,15 @@ def _random_call(proxy: FunctionProxy, args: tuple[Any, ...], kwargs: dict[str, 
     if not STATE.device_random:
         # NumPy's stream, NumPy's numbers; a draw of device size then moves (counted).
         if _core._has_device(args) or _core._has_device(kwargs.values()):
-            return dispatch(call, real, _no_device_stream, args, kwargs)  # a counted fallback
+            mutates = _compat.mutated_argument(call, args, kwargs)
+            # a counted fallback; np.random.shuffle(x) writes the shuffled copy back into x
+            return dispatch(call, real, _no_device_stream, args, kwargs, mutates=mutates)
+        if name == "default_rng":
+            return _random.host_generator(real(*args, **kwargs), args, kwargs)
         return place_result(real(*args, **kwargs), call)
+    if name == "default_rng":
+        made = dispatch(call, real, proxy._fast, args, kwargs, created=STATE.min_elements)
+        return _random.device_generator(made, args, kwargs)
     if name == "seed" and STATE.xp is not None:
         STATE.xp.random.seed(*args, **kwargs)
     # With device streams on, a draw is made on the device from the start.
@@ -316,6 +348,12 @@ class AcceleratedModule(types.ModuleType):
             return ndarray
         if self._accel_prefix == "" and name == "ufunc":
             return ufunc
+        if self._accel_prefix == "" and name == "nditer":
+            from accel._numpy import _extras
+
+            return _extras.nditer
+        if self._accel_prefix == "random." and name in _random.HOST_CLASSES:
+            return _random.HOST_CLASSES[name]
         if isinstance(attr, np.ufunc):
             return UfuncProxy(attr)
         if isinstance(attr, types.ModuleType):

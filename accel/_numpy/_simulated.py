@@ -9,7 +9,13 @@ It computes with NumPy but keeps CuPy's contract where accel's proxy layer depen
 - reductions, scalar indexing and ufuncs on scalars give 0-d device arrays, never NumPy scalars;
 - dtypes CuPy lacks (object, strings, bytes, structured, datetime) are refused with TypeError;
 - device memory can be made finite (:func:`set_capacity`) to exercise the out-of-memory path;
-- ``xp.random`` is its own stream: seeding it does not reproduce NumPy's numbers.
+- ``xp.random`` is its own stream: seeding it does not reproduce NumPy's numbers;
+- what CuPy lacks or refuses, it lacks or refuses (``_cupy_table``, derived from CuPy): its
+  function names, ufunc methods (``maximum.reduce``), Python lists where CuPy wants arrays
+  (``searchsorted(x, [2, 7])``); like CuPy, linalg gives plain tuples, ``allclose`` and
+  ``array_equal`` give 0-d arrays, ``flags`` knows only contiguity and ownership,
+  floating-point errors are never reported (``np.errstate`` has no effect) and out-of-bounds
+  integer-array indices wrap around instead of raising.
 
 Nothing here is a GPU; it exists so the proxy and transfer layer is tested on CPU-only CI.
 """
@@ -22,12 +28,18 @@ from typing import Any
 
 import numpy as np
 
+from accel._numpy import _cupy_table
+
 # dtype kinds CuPy cannot hold: object, unicode, bytes, void/structured, datetime, timedelta.
 UNSUPPORTED_KINDS = frozenset("OUSVMm")
 
 
 class OutOfMemoryError(MemoryError):
     """Like ``cupy.cuda.memory.OutOfMemoryError``: an allocation did not fit on the device."""
+
+
+class CompileException(Exception):
+    """Like ``cupy.cuda.compiler.CompileException``: a kernel did not compile (not an OSError)."""
 
 
 _capacity: list[int | None] = [None]
@@ -64,14 +76,24 @@ class SimArray:
         self._host = host
 
     # -- what cupy.ndarray exposes without a transfer --------------------------------------
-    shape = property(lambda self: self._host.shape)
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._host.shape
+
+    @shape.setter
+    def shape(self, value: Any) -> None:
+        # CuPy allows it where the data need not move, as NumPy does
+        view = self._host.reshape(value, copy=False)
+        if view.shape != self._host.shape or view.strides != self._host.strides:
+            self._host = view
+
     dtype = property(lambda self: self._host.dtype)
     ndim = property(lambda self: self._host.ndim)
     size = property(lambda self: self._host.size)
     nbytes = property(lambda self: self._host.nbytes)
     itemsize = property(lambda self: self._host.itemsize)
     strides = property(lambda self: self._host.strides)
-    flags = property(lambda self: self._host.flags)
+    flags = property(lambda self: _Flags(self._host.flags))
     base = property(lambda self: None if self._host.base is None else _BASE_MARKER)
     T = property(lambda self: _wrap(self._host.T))
     real = property(lambda self: _wrap(self._host.real))
@@ -88,10 +110,11 @@ class SimArray:
         )
 
     def __getitem__(self, key: Any) -> Any:
-        return _wrap(self._host[_unwrap(key)])
+        return _wrap(self._host[_wrap_indices(_unwrap(key), self._host.shape)])
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        self._host[_unwrap(key)] = _unwrap(value)
+        with np.errstate(all="ignore"):
+            self._host[_wrap_indices(_unwrap(key), self._host.shape)] = _unwrap(value)
 
     def __len__(self) -> int:
         return len(self._host)
@@ -128,9 +151,58 @@ class SimArray:
         return _wrap(attr)
 
 
+class _Flags:
+    """``cupy.ndarray.flags``: contiguity and ownership only (no WRITEABLE, no ALIGNED)."""
+
+    __slots__ = ("c_contiguous", "f_contiguous", "owndata")
+
+    def __init__(self, flags: Any) -> None:
+        self.c_contiguous = bool(flags.c_contiguous)
+        self.f_contiguous = bool(flags.f_contiguous)
+        self.owndata = bool(flags.owndata)
+
+    def __getitem__(self, name: str) -> bool:
+        keys = {"C_CONTIGUOUS": "c_contiguous", "F_CONTIGUOUS": "f_contiguous"}
+        return bool(getattr(self, keys.get(name, name.lower()) if name != "OWNDATA" else "owndata"))
+
+
+def _wrap_indices(key: Any, shape: tuple[int, ...]) -> Any:
+    """CuPy wraps out-of-bounds integer-array indices around (NumPy raises IndexError)."""
+    items = list(key) if isinstance(key, tuple) else [key]
+    if not any(isinstance(k, (np.ndarray, list)) for k in items):
+        return key
+    used = sum(
+        np.asarray(k).ndim
+        if isinstance(k, (np.ndarray, list)) and np.asarray(k).dtype == bool
+        else 0
+        if k is None or k is Ellipsis
+        else 1
+        for k in items
+    )
+    dim, out = 0, []
+    for item in items:
+        if item is Ellipsis:
+            dim += len(shape) - used
+        elif item is None:
+            pass
+        elif isinstance(item, (np.ndarray, list)):
+            index = np.asarray(item)
+            if index.dtype == bool:
+                dim += index.ndim
+            else:
+                if index.dtype.kind in "iu" and dim < len(shape) and shape[dim]:
+                    item = np.mod(index, shape[dim])
+                dim += 1
+        else:
+            dim += 1
+        out.append(item)
+    return tuple(out) if isinstance(key, tuple) else out[0]
+
+
 def _binary(op: str) -> Callable[..., Any]:
     def method(self: SimArray, *args: Any) -> Any:
-        return _wrap(getattr(self._host, op)(*_unwrap(args)))
+        with np.errstate(all="ignore"):  # CuPy reports no floating-point errors
+            return _wrap(getattr(self._host, op)(*_unwrap(args)))
 
     method.__name__ = op
     return method
@@ -138,7 +210,8 @@ def _binary(op: str) -> Callable[..., Any]:
 
 def _inplace(op: str) -> Callable[..., Any]:
     def method(self: SimArray, other: Any) -> SimArray:
-        getattr(self._host, op)(_unwrap(other))
+        with np.errstate(all="ignore"):
+            getattr(self._host, op)(_unwrap(other))
         return self
 
     method.__name__ = op
@@ -198,50 +271,88 @@ def _wrap(value: Any) -> Any:
     return value
 
 
-def _device_function(func: Callable[..., Any]) -> Callable[..., Any]:
+def _device_function(
+    func: Callable[..., Any], name: str = "", plain_tuples: bool = False
+) -> Callable[..., Any]:
+    refused_lists = _cupy_table.LIST_REFUSED.get(name, ())
+    zero_d = name in ZERO_D_RESULTS
+
     def device_call(*args: Any, **kwargs: Any) -> Any:
         dtype = kwargs.get("dtype")
         if dtype is not None:
             _check_dtype(np.dtype(dtype))
-        return _wrap(func(*_unwrap(args), **_unwrap(kwargs)))
+        for position in refused_lists:
+            value = args[position] if position < len(args) else None
+            # the probe saw CuPy refuse a list of numbers; a list of device arrays is fine
+            if isinstance(value, (list, tuple)) and not any(isinstance(v, SimArray) for v in value):
+                raise TypeError(f"Unsupported type {type(args[position])}")  # as CuPy does
+        with np.errstate(all="ignore"):
+            result = func(*_unwrap(args), **_unwrap(kwargs))
+        if zero_d:
+            result = np.asarray(result)
+        if plain_tuples and isinstance(result, tuple):
+            result = tuple(result)  # CuPy's linalg gives plain tuples, not NumPy's named ones
+        return _wrap(result)
 
     device_call.__name__ = getattr(func, "__name__", "device_call")
     return device_call
 
 
+# CuPy's allclose/array_equal/array_equiv end in ``.all()``: a 0-d array, where NumPy gives a
+# Python bool (read from cupy/_logic/comparison.py; a 0-d result cannot be probed without a GPU).
+ZERO_D_RESULTS = frozenset({"allclose", "array_equal", "array_equiv"})
+
+
 class _SimUfunc:
-    """A device ufunc: call, reduce, accumulate, outer and at (CuPy has no reduceat)."""
+    """A device ufunc: call, and the methods CuPy has for this ufunc (``_cupy_table``)."""
 
     def __init__(self, ufunc: np.ufunc) -> None:
         self._ufunc = ufunc
         self.__name__ = ufunc.__name__
         self.nin, self.nout = ufunc.nin, ufunc.nout
-        self.reduce = _device_function(ufunc.reduce)
-        self.accumulate = _device_function(ufunc.accumulate)
-        self.outer = _device_function(ufunc.outer)
-        self.at = _device_function(ufunc.at)
+        refused = _cupy_table.UFUNC_METHODS_REFUSED.get(ufunc.__name__, frozenset())
+        for method in ("reduce", "accumulate", "reduceat", "outer", "at"):
+            if ufunc.nin == 2 or method == "at":
+                setattr(self, method, _device_method(ufunc, method, method in refused))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return _device_function(self._ufunc)(*args, **kwargs)
 
 
+def _device_method(ufunc: np.ufunc, method: str, refused: bool) -> Callable[..., Any]:
+    if not refused:
+        return _device_function(getattr(ufunc, method))
+
+    def not_supported(*args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"`cupy_{ufunc.__name__}.{method}` is not supported yet")
+
+    return not_supported
+
+
 class _Namespace(types.ModuleType):
     """``xp``, ``xp.linalg``, ``xp.fft``: NumPy's functions, taking and giving device arrays."""
 
-    def __init__(self, name: str, real: types.ModuleType) -> None:
+    def __init__(self, name: str, real: types.ModuleType, cupy_key: str) -> None:
         super().__init__(name)
         self._real = real
+        self._prefix = f"{cupy_key}." if cupy_key else ""
+        self._cupy_names = _cupy_table.NAMES[cupy_key]
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
         attr = getattr(self._real, name)
+        if (callable(attr) or isinstance(attr, types.ModuleType)) and name not in self._cupy_names:
+            raise AttributeError(
+                f"module 'cupy{'.' + self._prefix[:-1] if self._prefix else ''}' has no attribute '{name}'"
+            )
         if isinstance(attr, np.ufunc):
             value: Any = _SimUfunc(attr)
         elif isinstance(attr, (type, types.ModuleType)):
             value = attr
         elif callable(attr):
-            value = _device_function(attr)
+            plain = self._prefix == "linalg."
+            value = _device_function(attr, f"{self._prefix}{name}", plain_tuples=plain)
         else:
             value = attr
         setattr(self, name, value)
@@ -300,20 +411,36 @@ class _Random(types.ModuleType):
     def standard_normal(self, size: Any = None) -> SimArray:
         return self._draw("standard_normal", size=size)
 
+    def default_rng(self, seed: Any = None) -> _SimGenerator:
+        return _SimGenerator(np.random.Generator(np.random.Philox(seed)))
+
+
+class _SimGenerator:
+    """``cupy.random.Generator``: its draws are device arrays (raw, as CuPy hands them back)."""
+
+    def __init__(self, gen: np.random.Generator) -> None:
+        self._gen = gen
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name not in _cupy_table.GENERATOR_METHODS:
+            raise AttributeError(name)
+        return _device_function(getattr(self._gen, name))
+
 
 def make_namespace() -> types.ModuleType:
     """A fresh ``xp`` for the stand-in device (CuPy's module shape: linalg, fft, random)."""
-    xp = _Namespace("accel_sim", np)
+    xp = _Namespace("accel_sim", np, "")
     xp.ndarray = SimArray  # type: ignore[attr-defined]
     xp.asarray = _asarray  # type: ignore[attr-defined]
     xp.array = lambda obj, dtype=None, copy=True, order="K", **_: _asarray(  # type: ignore[attr-defined]
         obj, dtype, order, copy=True
     )
     xp.asnumpy = _asnumpy  # type: ignore[attr-defined]
-    xp.linalg = _Namespace("accel_sim.linalg", np.linalg)  # type: ignore[attr-defined]
-    xp.fft = _Namespace("accel_sim.fft", np.fft)  # type: ignore[attr-defined]
+    xp.linalg = _Namespace("accel_sim.linalg", np.linalg, "linalg")  # type: ignore[attr-defined]
+    xp.fft = _Namespace("accel_sim.fft", np.fft, "fft")  # type: ignore[attr-defined]
     xp.random = _Random()  # type: ignore[attr-defined]
     xp.cuda = types.SimpleNamespace(  # type: ignore[attr-defined]
-        memory=types.SimpleNamespace(OutOfMemoryError=OutOfMemoryError)
+        memory=types.SimpleNamespace(OutOfMemoryError=OutOfMemoryError),
+        compiler=types.SimpleNamespace(CompileException=CompileException),
     )
     return xp

@@ -72,4 +72,57 @@ def test_ufunc_methods_like_cupy(xp) -> None:
     a = xp.asarray(np.arange(4))
     assert xp.add.reduce(a).get() == 6
     assert xp.multiply.outer(a, a).shape == (4, 4)
-    assert not hasattr(xp.add, "reduceat")
+    assert xp.add.reduceat(a, xp.asarray(np.array([0, 2]))).get().tolist() == [1, 5]
+    # CuPy refuses the reductions of most ufuncs other than add/multiply
+    for method in ("reduce", "accumulate"):
+        with pytest.raises(NotImplementedError, match=f"cupy_maximum.{method}"):
+            getattr(xp.maximum, method)(a)
+
+
+def test_refuses_lists_where_cupy_does(xp) -> None:
+    a = xp.asarray(np.arange(10))
+    with pytest.raises(TypeError, match="Unsupported type"):
+        xp.searchsorted(a, [2, 7])
+    with pytest.raises(TypeError, match="Unsupported type"):
+        xp.isin(a, [3, 9])
+    assert xp.stack([a, a]).shape == (2, 10)  # a list of device arrays is what stack takes
+
+
+def test_has_only_cupys_names(xp) -> None:
+    assert callable(xp.searchsorted)
+    for missing in ("emath", "nditer", "insert", "nanpercentile"):
+        with pytest.raises(AttributeError, match="has no attribute"):
+            getattr(xp, missing)
+
+
+def test_answers_in_cupys_types(xp) -> None:
+    a = xp.asarray(np.eye(3))
+    eigh = xp.linalg.eigh(a)
+    assert type(eigh) is tuple  # CuPy's linalg gives plain tuples
+    assert not hasattr(eigh, "eigenvalues")
+    for result in (xp.allclose(a, a), xp.array_equal(a, a)):
+        assert isinstance(result, _simulated.SimArray)
+        assert result.ndim == 0
+    assert not hasattr(a.flags, "writeable")
+    assert a.flags.c_contiguous
+    assert a.flags["OWNDATA"]
+
+
+def test_errstate_and_out_of_bounds_indices_like_cupy(xp) -> None:
+    a = xp.asarray(np.arange(5.0))
+    with np.errstate(all="raise"):
+        assert float((a / xp.asarray(np.zeros(5)))[1]) == np.inf  # CuPy reports nothing
+    assert a[xp.asarray(np.array([1, 6]))].get().tolist() == [1.0, 1.0]  # 6 wraps to 1
+
+
+def test_shape_can_be_set_in_place(xp) -> None:
+    a = xp.asarray(np.arange(60))
+    a.shape = (3, 4, 5)
+    assert a.shape == (3, 4, 5)
+    assert a[2, 3, 4].get() == 59
+
+
+def test_default_rng_gives_device_arrays(xp) -> None:
+    draws = xp.random.default_rng(0).random(4)
+    assert isinstance(draws, _simulated.SimArray)
+    assert not hasattr(xp.random.default_rng(0), "shuffle")  # CuPy's Generator has none
