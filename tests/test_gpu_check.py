@@ -199,3 +199,10 @@ def test_spark_stages_capture_and_replay(tmp_path: Path) -> None:
     result = stages.replay(tmp_path / "out", device="cpu", rounds=1, data=data, carried=carried)
     assert [row["query"] for row in result["stages"]] == ["q1", "q3", "q6"]
     assert all(row["equal"] and row["rows"] > 0 for row in result["stages"])
+
+
+def test_commit_without_git_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The device's copy of the tree may have no git: the summary still names the commit."""
+    monkeypatch.setenv("PATH", "")
+    monkeypatch.setenv("GPU_CHECK_COMMIT", "abc1234")
+    assert run.commit() == "abc1234"

@@ -51,21 +51,27 @@ def device() -> dict[str, str]:
 
 
 def commit() -> str:
-    proc = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-    )
-    sha = proc.stdout.strip() or os.environ.get("GPU_CHECK_COMMIT", "unknown")
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=no"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-    ).stdout.strip()
+    """The commit checked, from git where the copied tree has it, else ``GPU_CHECK_COMMIT``
+    (the device gets a copy of the working tree, perhaps without ``.git`` or git itself)."""
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=False,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=False,
+        ).stdout.strip()
+    except OSError:
+        sha, dirty = "", ""
+    if not sha:
+        return os.environ.get("GPU_CHECK_COMMIT", "unknown")
     return f"{sha}{'+dirty' if dirty else ''}"
 
 
