@@ -156,13 +156,10 @@ def main() -> int:
     modes = ["numpy", "accel-cpu", "accel-simulated"] + (["accel-gpu", "cupy"] if gpu else [])
     if args.modes:
         modes = [m for m in modes if m in args.modes]
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout.strip()
+    # the lent GPU machine may have no git: provenance falls back to GPU_CHECK_COMMIT
+    from benchmarks.provenance import commit as provenance_commit
+
+    commit = provenance_commit()
     result: dict[str, object] = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "commit": commit,

@@ -142,15 +142,20 @@ def test_runner_rehearsal_writes_the_summary(tmp_path: Path) -> None:
     """Every step but the Spark stages (its own test below): tests collected, benchmarks in
     their smallest form, one JSON summary with device and commit."""
     only = [s.name for s in plan.STEPS if s.name != "spark-stages"]
-    summary = run.check(
-        tmp_path / "out",
-        tmp_path / "state",
-        tmp_path / "parts",
-        tmp_path / "site",
-        budget=600,
-        rehearse=True,
-        only=only,
-    )
+
+    def call(out: str) -> dict:
+        """One call of the lease, rehearsed, on the state the earlier calls left."""
+        return run.check(
+            tmp_path / out,
+            tmp_path / "state",
+            tmp_path / "parts",
+            tmp_path / "site",
+            budget=600,
+            rehearse=True,
+            only=only,
+        )
+
+    summary = call("out")
     written = json.loads((tmp_path / "out" / "gpu-check.json").read_text())
     assert written == summary
     assert written["schema"] == run.SCHEMA
@@ -163,15 +168,7 @@ def test_runner_rehearsal_writes_the_summary(tmp_path: Path) -> None:
             assert record["tests"]["collected"] > 0, name
     assert any(f.startswith("numpy-bench-") for f in written["steps"]["numpy"]["files"])
     # a second call runs nothing again
-    again = run.check(
-        tmp_path / "out2",
-        tmp_path / "state",
-        tmp_path / "parts",
-        tmp_path / "site",
-        budget=600,
-        rehearse=True,
-        only=only,
-    )
+    again = call("out2")
     assert again["calls"][-1]["ran"] == []
 
 

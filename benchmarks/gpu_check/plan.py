@@ -102,6 +102,15 @@ class Step:
     notes: tuple[str, ...] = field(default=())
 
 
+def _pytest_benchmark(module: str, *extra: str) -> tuple[str, ...]:
+    """The argv of a pytest-benchmark module's GPU cases, JSON into the step's folder."""
+    return (
+        *("-m", "pytest", f"benchmarks/{module}.py", "-m", "gpu", "--require-gpu"),
+        *("--benchmark-only", "--benchmark-json", f"{{out}}/{module}.json"),
+        *("-p", "no:cacheprovider", *extra),
+    )
+
+
 STEPS: tuple[Step, ...] = (
     Step(
         "numpy",
@@ -143,21 +152,7 @@ STEPS: tuple[Step, ...] = (
             "tests/vector/test_io.py",
             "tests/vector/test_cuvs_binding.py",
         ),
-        benchmarks=(
-            (
-                "-m",
-                "pytest",
-                "benchmarks/bench_vector.py",
-                "-m",
-                "gpu",
-                "--require-gpu",
-                "--benchmark-only",
-                "--benchmark-json",
-                "{out}/bench_vector.json",
-                "-p",
-                "no:cacheprovider",
-            ),
-        ),
+        benchmarks=(_pytest_benchmark("bench_vector", "-k", "test_gpu_targets and not 384"),),
         test_seconds=60,
         bench_seconds=150,
         notes=("flat and CAGRA at 1M x 128 vs faiss-cpu and raw cuVS",),
@@ -167,21 +162,7 @@ STEPS: tuple[Step, ...] = (
         needs=("cuvs", "cudf"),
         modules=("cudf", "cudf.pandas"),
         tests=("tests/accel/test_gpu.py",),
-        benchmarks=(
-            (
-                "-m",
-                "pytest",
-                "benchmarks/bench_accel.py",
-                "-m",
-                "gpu",
-                "--require-gpu",
-                "--benchmark-only",
-                "--benchmark-json",
-                "{out}/bench_accel.json",
-                "-p",
-                "no:cacheprovider",
-            ),
-        ),
+        benchmarks=(_pytest_benchmark("bench_accel"),),
         test_seconds=45,
         bench_seconds=90,
         notes=("workload at 1e7 rows vs pandas and bare cudf.pandas (CUDF_PANDAS_RMM_MODE=pool)",),

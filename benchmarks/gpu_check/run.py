@@ -27,6 +27,7 @@ from typing import Any
 
 from benchmarks.gpu_check import install as installer
 from benchmarks.gpu_check.plan import STEPS, WHEEL_SETS, Step
+from benchmarks.provenance import commit
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = 1
@@ -48,31 +49,6 @@ def device() -> dict[str, str]:
         return {"name": "none", "detail": (proc.stderr or "no GPU listed").strip()[:200]}
     name, memory, driver = (part.strip() for part in proc.stdout.strip().splitlines()[0].split(","))
     return {"name": name, "memory": memory, "driver": driver}
-
-
-def commit() -> str:
-    """The commit checked, from git where the copied tree has it, else ``GPU_CHECK_COMMIT``
-    (the device gets a copy of the working tree, perhaps without ``.git`` or git itself)."""
-    try:
-        sha = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            check=False,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            check=False,
-        ).stdout.strip()
-    except OSError:
-        sha, dirty = "", ""
-    if not sha:
-        return os.environ.get("GPU_CHECK_COMMIT", "unknown")
-    return f"{sha}{'+dirty' if dirty else ''}"
 
 
 def imports(modules: Sequence[str], env: dict[str, str]) -> str:

@@ -107,20 +107,12 @@ def _unpack(data: Path, carried: Path) -> dict[int, Any]:
 
 
 def _run(stage: Any, device: str) -> tuple[float, Any]:
-    from spark_plugin import _engine, _worker
+    """One run of ``stage`` on ``device``; strict, so the GPU side may not rerun on the CPU."""
+    from spark_plugin import _worker
 
-    original = _engine.collect
-
-    def no_cpu_rerun(frame: Any, where: str, **kwargs: Any) -> Any:
-        return original(frame, where, **{**kwargs, "cpu_fallback": False})
-
-    _engine.collect = no_cpu_rerun  # type: ignore[assignment]
-    try:
-        start = time.perf_counter()
-        frame = _worker.run_stage(dataclasses.replace(stage, device=device), None, None)
-        return time.perf_counter() - start, frame
-    finally:
-        _engine.collect = original
+    start = time.perf_counter()
+    frame = _worker.run_stage(dataclasses.replace(stage, device=device, strict=True), None, None)
+    return time.perf_counter() - start, frame
 
 
 def _flat(frame: Any) -> Any:

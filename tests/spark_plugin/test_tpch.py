@@ -50,15 +50,13 @@ def test_tpch_offload_count_recorded(tmp_path_factory: pytest.TempPathFactory) -
 
 @pytest.mark.gpu
 @pytest.mark.parametrize("number", [1, 3, 5, 6, 9, 13, 18], ids=lambda n: f"q{n}")
-def test_gpu_engine_stage_equals_cpu_engine(
-    spark: Any, tpch_tables: Path, number: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_gpu_engine_stage_equals_cpu_engine(spark: Any, tpch_tables: Path, number: int) -> None:
     """GPU tier: the first stage of each query (scan → joins → partial aggregate, whole table),
     run on cudf-polars with no CPU rerun allowed, equals the Polars CPU engine's output."""
     pytest.importorskip("cudf_polars")
     import polars as pl
 
-    from spark_plugin import _engine, _execute, _worker
+    from spark_plugin import _execute, _worker
 
     report = spark_plugin.explain(spark.sql(tpch.query(number)))
     stages = report.stage_plan
@@ -80,6 +78,7 @@ def test_gpu_engine_stage_equals_cpu_engine(
             aggregate_mode="partial" if partial else "",
             output_fields=fields,
             output_columns=tuple(n for n, _ in fields),
+            strict=True,  # a GPU failure raises instead of rerunning on the CPU engine
         )
         frame = _worker.run_stage(stage, None, None)
         structs = [n for n, t in fields if isinstance(t, tuple)]
@@ -93,9 +92,5 @@ def test_gpu_engine_stage_equals_cpu_engine(
         return frame.unnest(structs) if structs else frame
 
     cpu = run("cpu")
-    original = _engine.collect
-    monkeypatch.setattr(
-        _engine, "collect", lambda frame, device: original(frame, device, cpu_fallback=False)
-    )
     gpu = run("gpu")
     assert cpu.sort(cpu.columns).equals(gpu.sort(gpu.columns))
