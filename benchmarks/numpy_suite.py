@@ -15,6 +15,12 @@ tests make lives on the stand-in device, the real exercise of the proxy layer) a
 ``default`` (the default threshold: the suite's small arrays stay on NumPy). Per-test outcomes
 come from JUnit XML; every test that passes plain but not under accel is listed with its
 reason in ``benchmarks/results/numpy_suite_failures.md``.
+
+Every pytest process (plain and accel alike) runs under an address-space limit
+(``--memory-limit-gb``, ``RLIMIT_AS``: a test that balloons gets MemoryError and fails alone)
+and a per-test time limit (``--test-timeout``, SIGALRM via ``numpy_suite_guard``). A process
+still killed (a signal, or the module's ``--timeout``) has the test it was running deselected
+and the module is run again; that test is reported as ``crashed``.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import json
 import os
 import platform
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -55,8 +62,10 @@ def run(module: str, mode: str | None, timeout: int) -> dict[str, object]:
     """
     crashed: list[str] = []
     start = time.perf_counter()
+    outcomes: dict[str, tuple[str, str]] = {}
     for _ in range(12):
-        code, tail, outcomes, crash = _run_once(module, mode, timeout, crashed)
+        code, tail, found, crash = _run_once(module, mode, timeout, crashed)
+        outcomes.update(found)  # a rerun without the crashed test misses what ran before it
         if crash is None or crash in crashed:
             break
         crashed.append(crash)
@@ -87,22 +96,42 @@ def all_modules() -> list[str]:
     return found
 
 
+LIMITS = {"memory_gb": 8.0, "test_timeout": 120}
+
+
+def _limit_memory() -> None:
+    limit = int(LIMITS["memory_gb"] * 2**30)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _test_name(nodeid: str) -> str | None:
+    """The test function of a node id, as ``-k`` can deselect it (all its parameters)."""
+    name = nodeid.rsplit("::", 1)[-1].split("[", 1)[0]
+    return name if re.fullmatch(r"test\w*", name) else None
+
+
 def _run_once(
     module: str, mode: str | None, timeout: int, deselect: list[str]
 ) -> tuple[int, str, dict[str, tuple[str, str]], str | None]:
     with tempfile.TemporaryDirectory() as empty:
         xml = Path(empty) / "junit.xml"
+        current = Path(empty) / "current-test"
         args = [sys.executable, "-m", "pytest", "--pyargs", _dotted(module)]
+        args += ["-p", "numpy_suite_guard"]
         args += ["-q", "-p", "no:cacheprovider", "--no-header", "-rN", f"--junitxml={xml}"]
         args += ["-o", "junit_family=xunit1", "-W", "ignore::DeprecationWarning"]
         if deselect:
             args += ["-k", " and ".join(f"not {name}" for name in deselect)]
         env = {k: v for k, v in os.environ.items() if not k.startswith("ACCEL_")}
         env["ACCEL_QUIET"] = "1"
+        env["NUMPY_SUITE_TEST_TIMEOUT"] = str(LIMITS["test_timeout"])
+        env["NUMPY_SUITE_CURRENT_TEST"] = str(current)
+        path = [str(REPO / "benchmarks"), env.get("PYTHONPATH")]
         if mode is not None:
             args[3:3] = ["-p", "accel", "-p", "accel._numpy._pytest"]
             env.update(MODES[mode])
-            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+            path.insert(0, str(REPO))
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, path))
         try:
             proc = subprocess.run(
                 args,
@@ -112,14 +141,18 @@ def _run_once(
                 text=True,
                 timeout=timeout,
                 check=False,
+                preexec_fn=_limit_memory,
             )
         except subprocess.TimeoutExpired:
-            return -1, f"timed out after {timeout} s", {}, None
+            running = current.read_text() if current.exists() else ""
+            crash = _test_name(running)
+            return -1, f"timed out after {timeout} s in {running or '?'}", {}, crash
         tail = (proc.stdout.strip().splitlines() or [""])[-1]
         crash = None
         if proc.returncode < 0 or "Fatal Python error" in proc.stdout + proc.stderr:
             found = CRASH_SITE.findall(proc.stdout + proc.stderr)
-            crash = found[0] if found else None
+            running = current.read_text() if current.exists() else ""
+            crash = found[0] if found else _test_name(running)
             tail = f"crashed (signal {-proc.returncode}) in {crash}"
         outcomes = _outcomes(xml, module) if xml.exists() else {}
         return proc.returncode, tail, outcomes, crash
@@ -134,8 +167,8 @@ def _outcomes(xml: Path, module: str) -> dict[str, tuple[str, str]]:
         for child in case:
             if child.tag in {"failure", "error"}:
                 outcome = "failed" if child.tag == "failure" else "error"
-                reason = (child.get("message") or "").strip().splitlines()[0:1]
-                reason = reason[0][:200] if reason else child.tag
+                first = (child.get("message") or "").strip().splitlines()[0:1]
+                reason = first[0][:200] if first else child.tag
                 break
             if child.tag == "skipped":
                 outcome = "xfailed" if child.get("type") == "pytest.xfail" else "skipped"
@@ -149,13 +182,16 @@ def main() -> int:
     parser.add_argument("--files", nargs="+", default=FILES)
     parser.add_argument("--all", action="store_true", help="every _core and lib test module")
     parser.add_argument("--modes", nargs="+", default=DEFAULT_MODES, choices=list(MODES))
-    parser.add_argument("--timeout", type=int, default=3600)
+    parser.add_argument("--timeout", type=int, default=3600, help="per module run, seconds")
+    parser.add_argument("--test-timeout", type=int, default=LIMITS["test_timeout"])
+    parser.add_argument("--memory-limit-gb", type=float, default=LIMITS["memory_gb"])
     parser.add_argument("--out", default=str(REPO / "benchmarks/results/numpy_suite.json"))
     parser.add_argument(
         "--failures", default=str(REPO / "benchmarks/results/numpy_suite_failures.md")
     )
     parser.add_argument("--commit", help="when running from an exported snapshot of the tree")
     args = parser.parse_args()
+    LIMITS.update(memory_gb=args.memory_limit_gb, test_timeout=args.test_timeout)
     import numpy
 
     if args.all:
@@ -189,6 +225,7 @@ def main() -> int:
         "device": device,
         "modes": {mode: MODES[mode] for mode in args.modes},
         "numpy": numpy.__version__,
+        "limits": dict(LIMITS),
         "files": {},
     }
     lines = [
@@ -237,7 +274,7 @@ def main() -> int:
                 outcome, reason = outcomes.get(test_id, ("missing", "not collected or not run"))
                 if outcome == "missing" and any(name in test_id for name in crashed):  # type: ignore[attr-defined]
                     outcome = "crashed"
-                    reason = "deselected after crashing the interpreter (SIGSEGV)"
+                    reason = "deselected after crashing or stalling the test process"
                 lines.append(f"- `{test_id}` ({outcome}): {reason or '-'}")
             lines.append("")
         summary["files"][module] = entry  # type: ignore[index]

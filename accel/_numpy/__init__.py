@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from accel._device import Device
 from accel._numpy import _core, _hook
 from accel._numpy._core import STATE, DeviceArray
 from accel._report import LibraryStatus
@@ -62,15 +63,17 @@ def enable(kind: str, min_gpu_elements: int) -> LibraryStatus:
             xp, engine, errors = _load_backend(kind)
         except (ImportError, OSError, RuntimeError, MemoryError, AttributeError) as exc:
             why = f"CuPy could not start ({type(exc).__name__}: {str(exc)[:160]})"
-            return LibraryStatus("numpy", "cpu", "numpy", why)
+            return LibraryStatus("numpy", Device.CPU, "numpy", why)
         STATE.xp, STATE.kind, STATE.engine, STATE.fallback_errors = xp, kind, engine, errors
     STATE.min_elements = max(min_gpu_elements, 1)  # 0 means every non-empty array
     STATE.active = True
     _hook.install()
     where = f"arrays of {min_gpu_elements:,}+ elements"
     if kind == "simulated":
-        return LibraryStatus("numpy", "simulated", "accel.numpy on a host stand-in for CuPy", where)
-    return LibraryStatus("numpy", "gpu", "accel.numpy on CuPy", where)
+        return LibraryStatus(
+            "numpy", Device.SIMULATED, "accel.numpy on a host stand-in for CuPy", where
+        )
+    return LibraryStatus("numpy", Device.GPU, "accel.numpy on CuPy", where)
 
 
 def disable() -> None:

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
-from accel._numpy import _compat
+from accel._numpy import _casts, _compat
 from accel._report import RECORDER, AccelFallbackError
 
 LIBRARY = "numpy"
@@ -636,6 +636,8 @@ def dispatch(
         # the call writes into a host array: it runs where that array is, on NumPy
         return _fallback(call, numpy_func, args, kwargs, "writes into a host array", start, moved)
     _check_writeable(mutates, kwargs)
+    if _casts.unreported_error(call, args, kwargs):
+        return _fallback(call, numpy_func, args, kwargs, _casts.REASON, start, moved, mutates)
     try:
         func = fast_func()
         fast_args = _to_fast(_compat.lists_to_arrays(call, args), moved)
@@ -758,6 +760,8 @@ def call_ufunc(
             raise NotImplementedError(
                 "np.errstate asks for floating-point errors; the device reports none"
             )
+        if _casts.unreported_division_error(name, method, inputs):
+            raise NotImplementedError(_casts.DIVISION_REASON)
         equivalent = _compat.REDUCE_EQUIVALENTS.get(name)
         if method == "reduce" and equivalent and set(kwargs) <= {"axis", "keepdims", "out"}:
             return _reduce_as(equivalent)

@@ -134,11 +134,15 @@ class DeviceNditer:
 
     def __init__(self, op: Any, *args: Any, **kwargs: Any) -> None:
         operands = list(op) if isinstance(op, (list, tuple)) else [op]
+        if len(operands) > np.iinfo(np.intc).max:
+            # NumPy refuses these before touching an operand; copying them first would not fit
+            raise ValueError("Too many operands to nditer")
         self._devices = [(i, a) for i, a in enumerate(operands) if isinstance(a, _core.DeviceArray)]
-        hosts = [
-            _core.to_host(a, "nditer (to host)") if isinstance(a, _core.DeviceArray) else a
-            for a in operands
-        ]
+        copies: dict[int, np.ndarray] = {}  # one host copy per device array, however often named
+        for _, array in self._devices:
+            if id(array) not in copies:
+                copies[id(array)] = _core.to_host(array, "nditer (to host)")
+        hosts = [copies[id(a)] if isinstance(a, _core.DeviceArray) else a for a in operands]
         self._iter = np.nditer(
             hosts if isinstance(op, (list, tuple)) else hosts[0], *args, **kwargs
         )
@@ -175,6 +179,15 @@ class DeviceNditer:
     def close(self) -> None:
         self._write_back()
         self._iter.close()
+
+    def __len__(self) -> int:
+        return len(self._iter)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._iter[key]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._iter[key] = value
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._iter, name)

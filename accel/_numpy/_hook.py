@@ -48,14 +48,21 @@ def treat_as_user_code(path: str) -> None:
     (used to run NumPy's own test suite, which ships inside the wheel, under accel)."""
     _user_paths.append(os.path.realpath(path) + os.sep)
     _is_user_file.cache_clear()
+    _in_user_paths.cache_clear()
 
 
 @functools.lru_cache(maxsize=4096)
 def _is_user_file(filename: str) -> bool:
     real = os.path.realpath(filename)
-    if any(real.startswith(p) for p in _user_paths):
+    if _in_user_paths(real):
         return True
     return not any(real.startswith(root) for root in _library_roots_cached())
+
+
+@functools.lru_cache(maxsize=4096)
+def _in_user_paths(filename: str) -> bool:
+    real = os.path.realpath(filename)
+    return any(real.startswith(p) for p in _user_paths)
 
 
 @functools.cache
@@ -68,7 +75,7 @@ def is_user_module(module_globals: dict[str, Any] | None) -> bool:
     if module_globals is None:
         return False
     filename = module_globals.get("__file__")
-    if filename and _user_paths and _is_user_file(filename):
+    if filename and _user_paths and _in_user_paths(filename):
         return True  # asked for explicitly (treat_as_user_code), even inside a package
     name = module_globals.get("__name__") or ""
     if name.partition(".")[0] in _LIBRARY_PACKAGES:

@@ -17,6 +17,10 @@ from accel._numpy._core import STATE, DeviceArray, dispatch, place_result, wants
 # numpy.testing, whose helpers are handed host copies (see HostArgsModule).
 ACCELERATED_SUBMODULES = ("linalg", "fft", "random")
 HOST_ARGS_SUBMODULES = ("testing",)
+# deeper modules of NumPy's test helpers that get host copies too (``from numpy.ma.testutils
+# import assert_equal`` in NumPy's own lib tests: it asks ``isinstance(x, real ndarray)``)
+HOST_ARGS_DOTTED = ("ma.testutils",)
+_host_args_modules: dict[str, Any] = {}
 
 
 class _NDArrayMeta(type):
@@ -377,4 +381,10 @@ def submodule(name: str) -> Any:
     """The accelerated ``numpy.<name>`` for ``from numpy.<name> import ...``, or None."""
     if name in ACCELERATED_SUBMODULES or name in HOST_ARGS_SUBMODULES:
         return getattr(NUMPY, name)
+    if name in HOST_ARGS_DOTTED:
+        if name not in _host_args_modules:
+            import importlib
+
+            _host_args_modules[name] = HostArgsModule(importlib.import_module(f"numpy.{name}"))
+        return _host_args_modules[name]
     return None
