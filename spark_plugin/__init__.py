@@ -38,27 +38,49 @@ def enable(spark: Any, *, device: str | None = None, strict: bool | None = None)
         A classic (non-Connect) ``SparkSession``.
     device
         ``"auto"`` (default), ``"cpu"`` or ``"gpu"``; stored as ``spark.accel.device``. An explicit
-        ``"gpu"`` with no usable GPU raises ``accel._device.GPUUnavailableError`` here.
+        ``"gpu"`` with no usable GPU raises ``accel.core.GPUUnavailableError`` here.
     strict
         When true, a query that would fall back to plain Spark raises :class:`OffloadError`.
     """
     from spark_plugin import _hook
 
     if device is not None:
-        spark.conf.set(CONF_DEVICE, device)
+        _set_for_enable(spark, CONF_DEVICE, device)
     if strict is not None:
-        spark.conf.set(CONF_STRICT, "true" if strict else "false")
+        _set_for_enable(spark, CONF_STRICT, "true" if strict else "false")
     _hook.resolve_device(spark)
     _hook.install()
     spark.conf.set(CONF_ENABLED, "true")
 
 
 def disable(spark: Any) -> None:
-    """Back to plain Spark: the conf is cleared and PySpark's own action methods are restored."""
+    """Back to plain Spark: PySpark's own action methods are restored, ``spark.accel.enabled``
+    is false, and the confs that :func:`enable` set (``strict``, ``device``) are as before it."""
     from spark_plugin import _hook
 
     spark.conf.set(CONF_ENABLED, "false")
+    # The confs enable() set go back to what they were, so a later enable(spark) starts afresh.
+    for key, value in _before_enable.pop(_session_key(spark), {}).items():
+        if value is None:
+            spark.conf.unset(key)
+        else:
+            spark.conf.set(key, value)
     _hook.uninstall()
+
+
+#: Per session: the value each conf had before enable() first set it (None: unset).
+_before_enable: dict[int, dict[str, str | None]] = {}
+
+
+def _session_key(spark: Any) -> int:
+    return id(getattr(spark, "_jsparkSession", spark))
+
+
+def _set_for_enable(spark: Any, key: str, value: str) -> None:
+    saved = _before_enable.setdefault(_session_key(spark), {})
+    if key not in saved:
+        saved[key] = spark.conf.get(key, None)
+    spark.conf.set(key, value)
 
 
 def is_enabled(spark: Any) -> bool:

@@ -17,21 +17,46 @@ from spark_plugin._ir import AggCall
 from spark_plugin._numeric import WIDE, floor_div, polars_dtype, wide
 
 
-def _float_min_max(func: str, x: pl.Expr) -> pl.Expr:
-    """Spark: NaN is the largest value; min skips NaN unless nothing else is there. Written
-    with pointwise masks and plain aggregations, which a cudf-polars group_by takes (no
-    ``filter`` or ``any`` inside it)."""
+def _float_min_max_parts(func: str, x: pl.Expr) -> list[tuple[str, pl.Expr]]:
+    """Spark: NaN is the largest value; min skips NaN unless nothing else is there. Plain
+    aggregations (a cudf-polars group_by takes no ``filter`` or ``any`` inside it), combined
+    into the state ``v`` afterwards by :func:`combine_states`."""
     not_nan = pl.when(~x.is_nan()).then(x)
-    has_nan = x.is_nan().sum() > 0
+    parts = [
+        ("v_m", not_nan.min() if func == "min" else not_nan.max()),
+        ("v_nan", x.is_nan().sum().cast(pl.Int64)),
+    ]
+    if func == "min":
+        parts.append(("v_n", not_nan.count().cast(pl.Int64)))
+    return parts
+
+
+def _float_min_max_combined(name: str, func: str, dtype: str) -> pl.Expr:
+    best = pl.col(state_column(name, "v_m"))
+    nan = pl.lit(float("nan"), dtype=polars_dtype(dtype))
+    has_nan = pl.col(state_column(name, "v_nan")) > 0
     if func == "max":
-        return pl.when(has_nan).then(pl.lit(float("nan"))).otherwise(not_nan.max())
-    return (
-        pl.when(not_nan.count() > 0)
-        .then(not_nan.min())
-        .when(has_nan)
-        .then(pl.lit(float("nan")))
-        .otherwise(None)
-    )
+        return pl.when(has_nan).then(nan).otherwise(best)
+    has_other = pl.col(state_column(name, "v_n")) > 0
+    return pl.when(has_other).then(best).when(has_nan).then(nan).otherwise(None)
+
+
+def combine_states(name: str, call: AggCall) -> list[pl.Expr]:
+    """Row-wise expressions, after the aggregation, that build states from several parts."""
+    if call.func in ("min", "max") and call.args[0].dtype in _types.FLOATING:
+        combined = _float_min_max_combined(name, call.func, call.args[0].dtype)
+        return [combined.cast(polars_dtype(call.args[0].dtype)).alias(state_column(name, "v"))]
+    return []
+
+
+def needs_abs_guard(call: AggCall) -> bool:
+    """A decimal sum (or average) whose buffer is decimal(38, s): Spark checks each addition
+    for overflow, so its answer depends on the order of the rows once a partial sum can pass
+    38 digits. We give the exact sum only where the sum of |x| proves no order overflows."""
+    if call.func not in ("sum", "avg") or not _types.is_decimal(call.args[0].dtype):
+        return False
+    precision, _ = _types.decimal_ps(_types.sum_type(call.args[0].dtype))
+    return precision >= _types.MAX_PRECISION
 
 
 _TWO_64 = 2**64
@@ -64,14 +89,15 @@ def partial_states(name: str, call: AggCall, compiler: Any) -> list[tuple[str, p
     arg_type = call.args[0].dtype
     if f in ("min", "max"):
         if arg_type in _types.FLOATING:
-            return [("v", _float_min_max(f, x).cast(polars_dtype(arg_type)))]
+            return _float_min_max_parts(f, x)
         return [("v", x.min() if f == "min" else x.max())]
     if call.distinct:
         x = x.drop_nulls().unique()
     count = x.count().cast(pl.Int64)
     if arg_type in _types.FLOATING:
         return [("s", x.cast(pl.Float64).sum()), ("c", count)]
-    return [("s", x.cast(WIDE).sum()), ("c", count)]
+    guard = [("a", x.cast(pl.Float64).abs().sum())] if needs_abs_guard(call) else []
+    return [("s", x.cast(WIDE).sum()), ("c", count), *guard]
 
 
 def split_wide_sum(total: pl.Expr, let: Callable[[pl.Expr], pl.Expr]) -> tuple[pl.Expr, pl.Expr]:
@@ -101,10 +127,11 @@ def merge_states(name: str, call: AggCall) -> list[tuple[str, pl.Expr]]:
     if f in ("min", "max"):
         v = pl.col(state_column(name, "v"))
         if call.args[0].dtype in _types.FLOATING:
-            return [("v", _float_min_max(f, v))]
+            return _float_min_max_parts(f, v)
         return [("v", v.min() if f == "min" else v.max())]
     count = pl.col(state_column(name, "c")).sum().cast(pl.Int64)
-    return [("s", pl.col(state_column(name, "s")).sum()), ("c", count)]
+    guard = [("a", pl.col(state_column(name, "a")).sum())] if needs_abs_guard(call) else []
+    return [("s", pl.col(state_column(name, "s")).sum()), ("c", count), *guard]
 
 
 def partial_state_fields(call: AggCall) -> list[tuple[str, str]]:
@@ -117,7 +144,8 @@ def partial_state_fields(call: AggCall) -> list[tuple[str, str]]:
         return [("v", transport_type(arg_type))]
     if arg_type in _types.FLOATING:
         return [("s", "double"), ("c", "long")]
-    return [("s_hi", "long"), ("s_lo", "long"), ("c", "long")]
+    guard = [("a", "double")] if needs_abs_guard(call) else []
+    return [("s_hi", "long"), ("s_lo", "long"), ("c", "long"), *guard]
 
 
 def transport_type(dtype: str) -> str:

@@ -14,8 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from spark_plugin import _aggstates as states
-from spark_plugin import _ir, _like, _types
+from spark_plugin import _compile_aggs, _ir, _like, _types
 from spark_plugin import _numeric as num
 from spark_plugin._ir import AggCall, Call, Case, Col, Expr, Lit, ScalarSubquery
 
@@ -284,7 +283,9 @@ class Compiler:
             if op == "div":
                 zero = y == 0
                 return self._zero_divisor_guard(pl.when(~zero).then(x / y), x, zero)
-            return {"add": x + y, "sub": x - y, "mul": x * y}[op]
+            if op in ("add", "sub"):
+                return num.float_add_sub(op, x, y, e.dtype)
+            return x * y
         if op == "neg":
             x = self.expr(args[0])
             if e.dtype in _types.INTEGRAL:
@@ -435,6 +436,9 @@ class Compiler:
                 child,
                 lambda: [self.expr(e).cast(num.polars_dtype(e.dtype)).alias(n) for n, e in p.exprs],
             )
+            if not any(e.meta.root_names() for e in exprs):
+                # Only literals: a select of scalars is one row; Spark gives one per input row.
+                return frame.with_columns(exprs).select([n for n, _ in p.exprs])
             return frame.select(exprs)
         if isinstance(p, _ir.Aggregate):
             child = self.plan(p.child)
@@ -568,105 +572,7 @@ class Compiler:
 
     def aggregate(self, p: _ir.Aggregate, child: pl.LazyFrame, mode: str) -> pl.LazyFrame:
         """``mode``: complete (one step), partial (emit states) or final (merge states)."""
-        key_names = [n for n, _ in p.keys]
-        if mode == "final":
-            keyed = child
-        else:
-            # Aggregate arguments become columns first: Polars deduplicates common
-            # subexpressions in with_columns, not inside group_by().agg().
-            arg_exprs: list[tuple[str, Expr]] = []
-            calls = []
-            for i, (name, call) in enumerate(p.aggs):
-                new_args = []
-                for j, arg in enumerate(call.args):
-                    if isinstance(arg, Col | Lit):
-                        new_args.append(arg)
-                        continue
-                    column = f"__arg{i}_{j}"
-                    arg_exprs.append((column, arg))
-                    new_args.append(Col(column, arg.dtype))
-                calls.append((name, AggCall(call.func, tuple(new_args), call.dtype, call.distinct)))
-            p = _ir.Aggregate(p.child, p.keys, tuple(calls))
-            keyed, columns, _ = self._on(
-                child, lambda: [self.expr(e).alias(n) for n, e in (*p.keys, *arg_exprs)]
-            )
-            keyed = keyed.with_columns(columns)
-        if mode == "final":
-            # The states arrive as one struct per aggregate; cudf-polars aggregates no struct
-            # fields, so they become plain columns first (128-bit sums rebuilt from two longs).
-            keyed = keyed.with_columns(
-                [e for name, call in p.aggs for e in states.unpacked_states(name, call)]
-            )
-        exprs: list[pl.Expr] = []
-        for name, call in p.aggs:
-            if mode == "final":
-                found = states.merge_states(name, call)
-            else:
-                found = states.partial_states(name, call, self)
-            exprs.extend(e.alias(states.state_column(name, f)) for f, e in found)
-        out = keyed.group_by(key_names).agg(exprs) if key_names else keyed.select(exprs)
-        if mode == "partial":
-            packed, structs, _ = self._on(
-                out, lambda: [self._packed_states(n, c).alias(n) for n, c in p.aggs]
-            )
-            return packed.select([pl.col(n) for n in key_names] + structs)
-        finished, results, _ = self._on(out, lambda: [self._finish(n, c) for n, c in p.aggs])
-        return finished.select([pl.col(n) for n in key_names] + results)
-
-    def _packed_states(self, name: str, call: AggCall) -> pl.Expr:
-        """The states of one aggregate as the struct that crosses Spark's shuffle (a 128-bit sum
-        as two longs: Spark converts decimal(38,0) through BigDecimal per value, measured ~35%
-        slower end to end)."""
-        if call.distinct:
-            raise NotImplementedError("DISTINCT aggregates have no partial states")
-        fields = []
-        for field_name, _ in states.partial_state_fields(call):
-            if field_name in ("s_hi", "s_lo"):
-                continue
-            fields.append(pl.col(states.state_column(name, field_name)).alias(field_name))
-        if any(f == "s_hi" for f, _ in states.partial_state_fields(call)):
-            hi, lo = states.split_wide_sum(pl.col(states.state_column(name, "s")), self._let)
-            fields[:0] = [hi.alias("s_hi"), lo.alias("s_lo")]
-        return pl.struct(fields)
-
-    def _finish(self, name: str, call: AggCall) -> pl.Expr:
-        f = call.func
-        if f == "count" and call.distinct and len(call.args) == 1:
-            distinct = pl.col(states.state_column(name, "c"))
-            nulls = pl.col(states.state_column(name, "nulls"))
-            return (distinct - pl.when(nulls > 0).then(1).otherwise(0)).cast(pl.Int64).alias(name)
-        if f in ("count", "count_star"):
-            return pl.col(states.state_column(name, "c")).cast(pl.Int64).alias(name)
-        if f in ("min", "max"):
-            return pl.col(states.state_column(name, "v")).alias(name)
-        total = pl.col(states.state_column(name, "s"))
-        count = pl.col(states.state_column(name, "c"))
-        arg_type = call.args[0].dtype
-        if f == "sum":
-            if _types.is_decimal(call.dtype):
-                value = pl.when(count > 0).then(total)
-                return self._check_precision(value, call.dtype).alias(name)
-            if call.dtype == "long":
-                return pl.when(count > 0).then(self._narrow(total, "long")).alias(name)
-            return pl.when(count > 0).then(total).alias(name)
-        if f == "avg":
-            if _types.is_decimal(call.dtype):
-                # Spark: Divide(sum as decimal(p+10,s), count as decimal(20,0)) then a cast to
-                # decimal(p+4,s+4); both round HALF_UP, so we round twice the same way.
-                sum_type = _types.sum_type(arg_type)
-                _, s_sum = _types.decimal_ps(sum_type)
-                div_type = _types.decimal_result("div", sum_type, "decimal(20,0)")
-                _, s_div = _types.decimal_ps(div_type)
-                _, s_out = _types.decimal_ps(call.dtype)
-                quotient = num.div_half_up(
-                    total * num.pow10(s_div - s_sum), count.cast(num.WIDE), self._let
-                )
-                value = pl.when(count > 0).then(num.rescale(quotient, s_div, s_out, self._let))
-                return self._check_precision(value, call.dtype).alias(name)
-            return (
-                pl.when(count > 0).then(total.cast(pl.Float64) / count.cast(pl.Float64)).alias(name)
-            )
-        raise NotImplementedError(f)
+        return _compile_aggs.aggregate(self, p, child, mode)
 
 
 def _cross(left: pl.LazyFrame, right: pl.LazyFrame) -> pl.LazyFrame:

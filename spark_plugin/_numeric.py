@@ -9,6 +9,7 @@ keeps, so the scale is tracked here instead).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -108,3 +109,37 @@ def unscaled(column: pl.Expr, source: pl.DataType) -> pl.Expr:
     if isinstance(source, pl.Decimal) and source.scale:
         return (column * pow10(source.scale)).cast(WIDE)
     return column.cast(WIDE)
+
+
+def _zero_sign(e: pl.Expr) -> float | None:
+    """1.0 or -1.0 when ``e`` is a literal zero (a Spark literal or a computed scalar
+    subquery), else None."""
+    if not e.meta.is_literal(allow_aliasing=True):
+        return None
+    value = pl.select(e).item()
+    if value is None or value != 0:
+        return None
+    return math.copysign(1.0, value)
+
+
+def _plus_zero(x: pl.Expr) -> pl.Expr:
+    """``x + 0.0`` as IEEE adds it: -0.0 becomes 0.0, everything else stays."""
+    return pl.when(x == 0).then(pl.lit(0.0)).otherwise(x)
+
+
+def float_add_sub(op: str, x: pl.Expr, y: pl.Expr, dtype: str) -> pl.Expr:
+    """``x + y`` / ``x - y`` of floats. Polars simplifies ``x + 0.0``, ``0.0 + x`` and
+    ``0.0 - x`` away (to ``x`` and ``-x``), which turns Spark's 0.0 into -0.0; with a zero
+    literal on either side the answer is spelled out instead."""
+    target = polars_dtype(dtype)
+    right = _zero_sign(y)
+    if right is not None:
+        # x + 0.0 and x - (-0.0) add a positive zero; x + (-0.0) and x - 0.0 leave x as it is.
+        positive = (right > 0) == (op == "add")
+        return _plus_zero(x).cast(target) if positive else x
+    left = _zero_sign(x)
+    if left is not None:
+        other = y if op == "add" else -y
+        # 0.0 + y and 0.0 - y add a positive zero to y or -y; -0.0 + y is y, -0.0 - y is -y.
+        return _plus_zero(other).cast(target) if left > 0 else other
+    return x + y if op == "add" else x - y

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from spark_plugin import _execute, _ir, _reorder, _stages, _translate
+from spark_plugin import _execute, _ir, _relations, _reorder, _stages, _translate
 
 #: Confs whose non-default values change answers in ways we do not reproduce.
 _REQUIRED_CONFS = {
@@ -59,6 +61,31 @@ class ExplainReport:
         lines.append(f"planning took {self.planning_ms:.1f} ms")
         return "\n".join(lines)
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython shows the annotated plan, not the dataclass fields."""
+        printer.text(str(self))
+
+    def _repr_html_(self) -> str:
+        """Jupyter: a table of the operators, each with its marker and reasons."""
+        rows: list[str] = []
+        if self.tree is not None:
+            _html_rows(self.tree, 0, self.offloaded, rows)
+        head = html.escape(str(self).splitlines()[0])
+        return (
+            f"<p><b>{head}</b></p><table><tr><th></th><th>operator</th><th>why not</th></tr>"
+            + "".join(rows)
+            + f"</table><p>planning took {self.planning_ms:.1f} ms</p>"
+        )
+
+
+def _html_rows(node: _translate.ExplainNode, depth: int, offloaded: bool, rows: list[str]) -> None:
+    marker = "!" if node.reasons else ("*" if offloaded else "@")
+    why = "<br>".join(html.escape(r) for r in node.reasons)
+    label = "&nbsp;" * (2 * depth) + html.escape(node.label)
+    rows.append(f"<tr><td>{marker}</td><td style='text-align:left'>{label}</td><td>{why}</td></tr>")
+    for child in node.children:
+        _html_rows(child, depth + 1, offloaded, rows)
+
 
 def _render(node: _translate.ExplainNode, depth: int, offloaded: bool, lines: list[str]) -> None:
     pad = "  " * depth
@@ -80,7 +107,7 @@ def _all_reasons(node: _translate.ExplainNode) -> list[str]:
     return out
 
 
-def _check_file_schema(relation: _translate.Relation, columns: list[tuple[str, str]]) -> str:
+def _check_file_schema(relation: _relations.Relation, columns: list[tuple[str, str]]) -> str:
     """The Parquet files must hold exactly the types Spark reads (no user schema casting)."""
     import pyarrow.parquet as pq
 
@@ -124,6 +151,44 @@ def plan_json(spark: Any, jplan: Any) -> str:
         return str(jplan.toJSON())
 
 
+#: How Spark prints an expression in TRY mode: ``try_add(``, ``try_divide(``, ``try_cast(``,
+#: ``try_sum(``, ... (an attribute prints as ``name#id``, so a column named ``country_code``
+#: never matches).
+_TRY_CALL = re.compile(r"(?<![\w#`$.])try(?:_[a-z_]+|eval)\(")
+#: ``Like.toString`` names its escape character only when it is not the default backslash.
+_LIKE_ESCAPE = re.compile(r" ESCAPE '.'", re.DOTALL)
+#: JSON classes whose eval mode or escape character the JSON leaves out (written as null).
+_MODE_FIELDS = ('"evalContext"', '"evalMode"', 'expressions.Like"')
+
+
+def _lost_in_json(jplan: Any, json_text: str) -> list[str]:
+    """Spark's ``toJSON`` writes the eval mode of arithmetic, casts and sums (ANSI / LEGACY /
+    TRY) and LIKE's escape character as null. Each expression's own ``toString`` still shows
+    them, so the operators' printed forms are read where such expressions occur (one py4j call,
+    with no field limit: ``spark.sql.debug.maxToStringFields`` would cut projection lists)."""
+    if not any(field in json_text for field in _MODE_FIELDS):
+        return []
+    printed = _printed(jplan)
+    reasons = []
+    if _TRY_CALL.search(printed):
+        reasons.append(
+            "try_* functions are not offloaded (their eval mode is not in the plan JSON)"
+        )
+    if 'expressions.Like"' in json_text and _LIKE_ESCAPE.search(printed):
+        reasons.append("LIKE with an ESCAPE character is not offloaded (not in the plan JSON)")
+    return reasons
+
+
+def _printed(jplan: Any) -> str:
+    """``jplan.treeString`` with no limit on fields (Spark 4.x has five parameters, 3.x four)."""
+    from py4j.protocol import Py4JError
+
+    try:
+        return str(jplan.treeString(False, False, 2**31 - 1, False, False))
+    except Py4JError:
+        return str(jplan.treeString(False, False, 2**31 - 1, False))
+
+
 def with_gpu_check(df: Any, report: ExplainReport) -> ExplainReport:
     """``report`` with each stage offered to cudf-polars' translator, when it is installed."""
     import dataclasses
@@ -161,18 +226,18 @@ def decide(df: Any, engine: str = "polars-cpu") -> ExplainReport:
     if jdf.isStreaming():
         reasons.append("streaming queries are not offloaded")
     qe = jdf.queryExecution()
-    analyzed = qe.analyzed().toString().lower()
-    if "try_" in analyzed or "tryeval" in analyzed:
-        # The optimized plan's JSON drops the evaluation mode; TRY arithmetic would be wrong.
-        reasons.append(
-            "try_* functions are not offloaded (their eval mode is not in the plan JSON)"
-        )
     optimized = qe.optimizedPlan()
-    nodes = json.loads(plan_json(spark, optimized))
-    relations = _translate.find_relations(optimized)
+    text = plan_json(spark, optimized)
+    nodes = json.loads(text)
+    reasons.extend(_lost_in_json(optimized, text))
+    relations = _relations.find_relations(optimized)
     translator = _translate.Translator(relations, settings, _check_file_schema)
     plan, tree = translator.translate(nodes)
     reasons.extend(_all_reasons(tree))
+    if plan is not None and not reasons and len(plan.output) != len(df.schema.fields):
+        # The relation's columns of types we do not read reach the result unchanged.
+        kinds = sorted({f.dataType.simpleString() for f in df.schema.fields})
+        reasons.append(f"the result has columns of types not offloaded (among {', '.join(kinds)})")
     stage_plan = None
     if plan is not None and not reasons:
         plan = _reorder.float_semi_joins(plan)

@@ -9,26 +9,15 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import decimal
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from spark_plugin import _ir, _types
 from spark_plugin._ir import AggCall, Call, Case, Col, Expr, Lit, Plan, SortKey
+from spark_plugin._relations import Relation
 
 JsonNode = dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Relation:
-    """What the py4j walk found about one LogicalRelation (keyed by its first output exprId)."""
-
-    table: str
-    files: tuple[str, ...]
-    total_bytes: int
-    #: Why we cannot read it ourselves ("" when we can).
-    problem: str = ""
 
 
 @dataclass(slots=True)
@@ -144,6 +133,7 @@ class Translator:
         self._settings = settings
         self._schema_check = schema_check
         self._reasons: list[str] = []
+        self._below_expand = False
 
     # -- expressions -------------------------------------------------------------------------
 
@@ -305,12 +295,15 @@ class Translator:
         node, kids = item
         distinct = bool(node.get("isDistinct"))
         if node.get("filter") not in (None, []):
+            if self._below_expand:  # Spark's own FILTER (gid = n): Expand's reason says why
+                raise _Unsupported("FILTER of Spark's DISTINCT rewrite")
             raise self._fail("aggregate FILTER clauses are not offloaded")
         func_node, func_kids = kids[0]
         func = short_class(func_node)
         args = tuple(self.expr(k) for k in func_kids)
         if func == "Count":
-            if len(args) == 1 and isinstance(args[0], Lit) and args[0].value is not None:
+            if args and all(isinstance(a, Lit) and a.value is not None for a in args):
+                # count(DISTINCT 1) is 1 for a group with rows (0 for none): _finish caps it.
                 return AggCall("count_star", (), "long", distinct)
             if distinct and any(a.dtype in _types.FLOATING for a in args):
                 raise self._fail("count(DISTINCT) of floating point is not offloaded")
@@ -324,6 +317,8 @@ class Translator:
             if func == "Sum":
                 return AggCall("sum", args, _types.sum_type(arg.dtype), distinct)
             if func == "Average":
+                if _types.is_decimal(arg.dtype) and _types.avg_loses_digits(arg.dtype):
+                    raise self._fail(f"avg of {arg.dtype} is not offloaded (result scale)")
                 return AggCall("avg", args, _types.avg_type(arg.dtype), distinct)
             if arg.dtype == "boolean":
                 raise self._fail(f"{func} of boolean is not offloaded")
@@ -353,6 +348,7 @@ class Translator:
         translated = [self.plan(kid) for kid in kids]
         child_plans = [p for p, _ in translated]
         self._reasons = []
+        self._below_expand = any(_has_expand(kid) for kid in kids)
         self._subquery_explains: list[ExplainNode] = []
         label = name
         result: Plan | None = None
@@ -360,7 +356,8 @@ class Translator:
             result, label = self._plan_node(name, node, child_plans)
         except _Unsupported:
             result = None
-        explain = ExplainNode(label, list(self._reasons), [e for _, e in translated])
+        reasons = list(dict.fromkeys(self._reasons))  # once each, in order
+        explain = ExplainNode(label, reasons, [e for _, e in translated])
         explain.children.extend(self._subquery_explains)
         if self._reasons or any(p is None for p in child_plans):
             result = None
@@ -384,6 +381,8 @@ class Translator:
             # Still tag our own expressions so every reason shows up.
             if name in ("Project", "Filter", "Aggregate", "Join", "Sort"):
                 self._tag_only(name, node)
+            elif name not in ("GlobalLimit", "LocalLimit"):
+                self._reasons.append(f"operator {name}{_WHAT.get(name, '')} is not offloaded")
             return None, name
         if name == "Project":
             exprs = []
@@ -437,7 +436,7 @@ class Translator:
             assert kids[0] is not None
             assert kids[1] is not None
             return self._join(node, kids[0], kids[1])
-        raise self._fail(f"operator {name} is not offloaded")
+        raise self._fail(f"operator {name}{_WHAT.get(name, '')} is not offloaded")
 
     def _tag_only(self, name: str, node: JsonNode) -> None:
         for key in ("projectList", "aggregateExpressions", "groupingExpressions", "order"):
@@ -481,10 +480,11 @@ class Translator:
         columns = []
         for attr in output:
             dtype = attr["dataType"]
-            if not isinstance(dtype, str) or not _types.is_supported(dtype):
-                self._reasons.append(f"column {attr['name']} has type {dtype}, not offloaded")
-                continue
-            columns.append((str(attr["name"]), internal_name(attr), dtype))
+            # A column of another type is left unread: an expression that reads it says why.
+            if isinstance(dtype, str) and _types.is_supported(dtype):
+                columns.append((str(attr["name"]), internal_name(attr), dtype))
+        if not columns:  # a Polars frame of no columns has no rows either
+            self._reasons.append("relation with no column of a type that is offloaded")
         if self._schema_check is not None:
             problem = self._schema_check(relation, [(c, t) for c, _, t in columns])
             if problem:
@@ -638,6 +638,17 @@ class Translator:
 
 
 _NO_EAGER_CHILDREN = frozenset({"AggregateExpression"})
+#: What a user wrote that Spark plans as these operators.
+_WHAT = {
+    "Expand": " (ROLLUP, CUBE, GROUPING SETS, several DISTINCT aggregates)",
+    "Window": " (window functions)",
+    "Union": " (UNION)",
+}
+
+
+def _has_expand(item: tuple[JsonNode, list[Any]]) -> bool:
+    node, kids = item
+    return short_class(node) == "Expand" or any(_has_expand(k) for k in kids)
 
 
 def _contains_agg(item: tuple[JsonNode, list[Any]]) -> bool:
@@ -711,68 +722,3 @@ def _refs(expr: Expr) -> set[str]:
     if isinstance(expr, AggCall):
         return set().union(*(_refs(a) for a in expr.args)) if expr.args else set()
     return set()
-
-
-# ---------------------------------------------------------------------------------------------
-# The py4j side: where each LogicalRelation's files are.
-
-
-def local_path(uri: str) -> str | None:
-    if uri.startswith("file:"):
-        path = uri[len("file:") :]
-        while path.startswith("//"):
-            path = path[1:]
-        return path
-    if "://" in uri:
-        return None
-    return uri
-
-
-def find_relations(jplan: Any) -> dict[int, Relation]:
-    """The LogicalRelations of the live JVM plan and of all its (nested) subqueries.
-
-    Leaves come in one py4j call per plan (``collectLeaves``) instead of a walk of several calls
-    per node: planning TPC-H q18 walked 29 nodes in ~50 ms.
-    """
-    found: dict[int, Relation] = {}
-    subqueries = jplan.subqueriesAll()
-    plans = [jplan, *(subqueries.apply(i) for i in range(subqueries.size()))]
-    for plan in plans:
-        leaves = plan.collectLeaves()
-        for i in range(leaves.size()):
-            leaf = leaves.apply(i)
-            if leaf.nodeName() != "LogicalRelation":
-                continue
-            output = leaf.output()
-            if output.size() > 0:
-                found[int(output.apply(0).exprId().id())] = _describe_relation(leaf)
-    return found
-
-
-def _describe_relation(jplan: Any) -> Relation:
-    relation = jplan.relation()
-    kind = relation.getClass().getSimpleName()
-    if kind != "HadoopFsRelation":
-        return Relation(kind, (), 0, f"relation {kind} is not a file source")
-    file_format = relation.fileFormat().getClass().getSimpleName()
-    if file_format != "ParquetFileFormat":
-        return Relation(file_format, (), 0, f"{file_format} files are not read by the plugin")
-    if relation.partitionSchema().length() > 0:
-        return Relation("parquet", (), 0, "partitioned Parquet tables are not offloaded yet")
-    options = relation.options()
-    for option in ("mergeSchema", "datetimeRebaseMode", "int96RebaseMode"):
-        if options.contains(option):
-            return Relation("parquet", (), 0, f"Parquet option {option} is not offloaded")
-    uris = list(relation.location().inputFiles())
-    files = []
-    for uri in uris:
-        path = local_path(str(uri))
-        if path is None:
-            return Relation("parquet", (), 0, f"{uri} is not on a local file system")
-        files.append(path)
-    files.sort()
-    table = os.path.splitext(os.path.basename(files[0]))[0] if files else "empty"
-    if len(files) > 1:
-        table = os.path.basename(os.path.dirname(files[0])) or table
-    total = sum(os.path.getsize(f) for f in files)
-    return Relation(table, tuple(files), total)
