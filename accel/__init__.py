@@ -10,14 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 from accel._device import Device, GPUUnavailableError, Resolution, resolve
-from accel._install import AccelInstallError, install, is_installed, uninstall
-from accel._report import RECORDER as _RECORDER
-from accel._report import AccelFallbackError, Report
+from accel._errors import AccelFallbackError, AccelInstallError, FallbackError
+from accel._fallbacks import ledger as _ledger
+from accel._install import install, is_installed, uninstall
+from accel._report import Report
 
 __all__ = [
     "AccelFallbackError",
     "AccelInstallError",
     "Device",
+    "FallbackError",
     "GPUUnavailableError",
     "Report",
     "Resolution",
@@ -34,17 +36,18 @@ __version__ = "0.1.0"
 
 
 def report() -> Report:
-    """What ran where so far in this process: per library and per call, GPU calls, CPU
-    fallbacks with reasons, time, and host-device bytes where known.
+    """What ran where so far in this process, for pandas, NumPy, scikit-learn, vector and Spark
+    side by side: calls on the device, fallbacks with reasons, time, and bytes moved.
 
-    ``print(accel.report())`` shows a table; ``.to_dict()`` / ``.to_json()`` for tools.
+    ``print(accel.report())`` shows a table (slowest call first, with totals); a Jupyter cell
+    ending in it shows HTML; ``.to_dict()`` / ``.to_json()`` for tools.
     """
-    return _RECORDER.snapshot()
+    return _ledger.snapshot()
 
 
 def reset_report() -> None:
     """Forget the calls counted so far (which library runs where is kept)."""
-    _RECORDER.reset()
+    _ledger.reset()
 
 
 def load_ipython_extension(ipython: Any) -> None:

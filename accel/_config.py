@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import threading
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
+
+__all__ = ["Config", "ConfigWarning", "config", "load", "reload_config"]
 
 DEVICE_CHOICES: Final = ("auto", "cpu", "gpu", "simulated")
 RMM_MODES: Final = ("pool", "async", "cuda", "managed", "managed_pool")
@@ -28,6 +31,8 @@ class Config:
     rmm_mode: str = "pool"
     #: Arrays with fewer elements than this stay on NumPy (see accel's NumPy placement policy).
     min_gpu_elements: int = 100_000
+    #: Whether ACCEL_DEVICE was set (the resolver says where a device choice came from).
+    device_from_env: bool = field(default=False, compare=False)
     #: Every problem met while parsing, as one-line messages (already warned once).
     problems: tuple[str, ...] = field(default=(), compare=False)
 
@@ -81,6 +86,7 @@ def load(env: Mapping[str, str] | None = None, *, warn: bool = True) -> Config:
 
     config = Config(
         device=device,
+        device_from_env="ACCEL_DEVICE" in env,
         strict=_flag(env, "ACCEL_STRICT", problems),
         quiet=_flag(env, "ACCEL_QUIET", problems),
         rmm_mode=rmm_mode,
@@ -91,3 +97,33 @@ def load(env: Mapping[str, str] | None = None, *, warn: bool = True) -> Config:
         for problem in problems:
             warnings.warn(problem, ConfigWarning, stacklevel=2)
     return config
+
+
+_SNAPSHOT: list[Config] = []
+_SNAPSHOT_LOCK = threading.Lock()
+
+
+def config() -> Config:
+    """The process's configuration: ``os.environ`` parsed on first use, then never again.
+
+    Everything that reads an ACCEL_* setting reads it here, so one process sees one answer
+    however late it asks. :func:`reload_config` re-reads the environment (tests do).
+    """
+    if not _SNAPSHOT:
+        with _SNAPSHOT_LOCK:
+            if not _SNAPSHOT:
+                _SNAPSHOT.append(load(warn=True))
+    return _SNAPSHOT[0]
+
+
+def reload_config() -> Config:
+    """Parse ``os.environ`` again (for tests, and for programs that change ACCEL_* on purpose)."""
+    with _SNAPSHOT_LOCK:
+        _SNAPSHOT[:] = [load(warn=True)]
+        return _SNAPSHOT[0]
+
+
+def invalidate() -> None:
+    """Forget the snapshot; the next :func:`config` call parses the environment again."""
+    with _SNAPSHOT_LOCK:
+        _SNAPSHOT.clear()

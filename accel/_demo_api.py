@@ -15,6 +15,11 @@ class DemoStep:
     is the same work through our package. ``same(plain_result, accelerated_result)`` says whether
     the answers agree; ``device()`` is asked after ``accelerated`` ran and names where it ran
     (for example ``"gpu (cuVS)"`` or ``"cpu: no GPU found"``).
+
+    ``setup`` (data, sessions) runs once before the step's first call and ``cleanup`` once after
+    the whole demo, both untimed; steps sharing one callable share one call.
+    ``engine_differs_on_cpu``: with no GPU the accelerated side still runs another engine
+    (spark_plugin: Polars instead of Spark's JVM), so its ratio means something on a CPU too.
     """
 
     name: str
@@ -22,3 +27,6 @@ class DemoStep:
     accelerated: Callable[[], Any]
     same: Callable[[Any, Any], bool]
     device: Callable[[], str]
+    setup: Callable[[], None] | None = None
+    cleanup: Callable[[], None] | None = None
+    engine_differs_on_cpu: bool = False

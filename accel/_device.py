@@ -6,12 +6,12 @@ import ctypes
 import enum
 import functools
 import importlib.util
-import os
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from accel import _config
+from accel import _config, _stacks
+from accel._errors import GPUUnavailableError
 
 __all__ = [
     "Device",
@@ -21,6 +21,7 @@ __all__ = [
     "has_module",
     "probe_gpu",
     "resolve",
+    "resolve_stack",
 ]
 
 # pip package to suggest when a GPU module is missing; the [cu12] extra installs all of them.
@@ -34,16 +35,29 @@ _INSTALL_HINT = {
 }
 
 
-class Device(enum.Enum):
-    """Where work runs. SIMULATED runs the GPU code paths on a host-memory stand-in."""
+class Device(enum.StrEnum):
+    """Where work runs. SIMULATED runs the GPU code paths on a host-memory stand-in.
+
+    Ask with the predicates (``device.on_device()``), not by comparing names. It is a ``str``
+    enum so that ``Device.GPU == "gpu"`` and JSON keep working for code that still holds names.
+    """
 
     CPU = "cpu"
     GPU = "gpu"
     SIMULATED = "simulated"
 
+    def is_cpu(self) -> bool:
+        return self is Device.CPU
 
-class GPUUnavailableError(RuntimeError):
-    """The GPU was asked for explicitly and cannot be used; the message says what to do."""
+    def is_gpu(self) -> bool:
+        return self is Device.GPU
+
+    def is_simulated(self) -> bool:
+        return self is Device.SIMULATED
+
+    def on_device(self) -> bool:
+        """Whether the GPU code path runs (on the GPU, or on the simulated stand-in)."""
+        return self is not Device.CPU
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +84,13 @@ class Resolution:
     @property
     def on_gpu(self) -> bool:
         return self.device is Device.GPU
+
+    def engine(self, stack: str) -> str:
+        """The engine ``stack`` runs on under this resolution (``"cudf.pandas"``, ``"faiss-cpu"``)."""
+        entry = _stacks.stack(stack)
+        if self.device.is_gpu():
+            return entry.gpu_engine
+        return entry.simulated_engine if self.device.is_simulated() else entry.cpu_engine
 
 
 def _driver_library_names() -> tuple[str, ...]:
@@ -196,10 +217,16 @@ def resolve(requested: str | Device | None = None, *, needs: Iterable[str] = ())
     if requested is not None:
         wanted, source = _normalise(requested), "argument"
     else:
-        config = current_config()
+        config = _config.config()
         wanted = config.device
-        source = "ACCEL_DEVICE" if "ACCEL_DEVICE" in os.environ else "default"
+        source = "ACCEL_DEVICE" if config.device_from_env else "default"
     return _resolve_cached(wanted, source, tuple(needs))
+
+
+def resolve_stack(stack: str, requested: str | Device | None = None) -> Resolution:
+    """:func:`resolve` for one GPU path of :data:`accel._stacks.STACKS` ("pandas", "numpy",
+    "sklearn", "vector", "spark"): the modules it needs come from that one table."""
+    return resolve(requested, needs=_stacks.stack(stack).needs)
 
 
 @functools.cache
@@ -228,19 +255,14 @@ def _resolve_cached(wanted: str, source: str, needs: tuple[str, ...]) -> Resolut
 
 
 def current_config() -> _config.Config:
-    """The parsed ACCEL_* configuration; re-parsed only when those variables change."""
-    key = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("ACCEL_")))
-    return _config_for(key)
-
-
-@functools.cache
-def _config_for(key: tuple[tuple[str, str], ...]) -> _config.Config:
-    return _config.load(dict(key))
+    """The configuration snapshot (kept for callers not yet on :func:`accel.core.config`)."""
+    return _config.config()
 
 
 def clear_caches() -> None:
-    """Forget every cached answer (for tests, and after installing GPU packages at run time)."""
+    """Forget every cached answer, the configuration included (for tests, and after
+    installing GPU packages at run time); the next call reads the environment again."""
     _probe_gpu_once.cache_clear()
     _has_module_cached.cache_clear()
     _resolve_cached.cache_clear()
-    _config_for.cache_clear()
+    _config.invalidate()

@@ -8,24 +8,14 @@ import subprocess
 import sys
 from importlib import metadata
 
-from accel import _device
+from accel import _config, _device, _stacks
 
-# module -> distributions that may provide it (first installed one wins)
-_STACK = {
-    "cudf": ("cudf-cu12", "cudf-cu13", "cudf"),
-    "cudf_polars": ("cudf-polars-cu12", "cudf-polars-cu13", "cudf-polars"),
-    "cupy": ("cupy-cuda12x", "cupy-cuda13x", "cupy"),
-    "cuml": ("cuml-cu12", "cuml-cu13", "cuml"),
-    "cuvs": ("cuvs-cu12", "cuvs-cu13", "cuvs"),
-    "rmm": ("rmm-cu12", "rmm-cu13", "rmm"),
-    "pandas": ("pandas",),
-    "numpy": ("numpy",),
-    "sklearn": ("scikit-learn",),
-    "polars": ("polars",),
-    "pyarrow": ("pyarrow",),
-    "pyspark": ("pyspark",),
-    "faiss": ("faiss-cpu", "faiss-gpu-cu12", "faiss-gpu-cuvs", "faiss"),
-}
+_STACK = _stacks.DISTRIBUTIONS
+
+
+def _ready(stack: str, found: dict[str, str | None]) -> bool:
+    """Whether every module ``stack``'s GPU path needs is installed (the resolver's table)."""
+    return all(found.get(module) for module in _stacks.stack(stack).needs)
 
 
 def _version(module: str) -> str | None:
@@ -56,13 +46,19 @@ def _java() -> str | None:
 
 def _meaning(gpu: bool, found: dict[str, str | None], java: str | None) -> list[str]:
     lines = []
-    if gpu and found["cudf"]:
+    if gpu and _ready("pandas", found):
         lines.append("pandas        GPU: cudf.pandas, per-call fallback to pandas")
     elif gpu:
         lines.append("pandas        CPU: install cuDF to use the GPU: pip install 'accel-ds[cu12]'")
     else:
         lines.append("pandas        CPU: unchanged pandas (no GPU)")
-    if gpu and found["cuml"]:
+    if gpu and _ready("numpy", found):
+        lines.append("numpy         GPU: accel.numpy on CuPy, per-call fallback to NumPy")
+    else:
+        lines.append(
+            "numpy         CPU: " + ("install CuPy for the GPU" if gpu else "unchanged (no GPU)")
+        )
+    if gpu and _ready("sklearn", found):
         lines.append("scikit-learn  GPU: cuml.accel")
     else:
         lines.append(
@@ -70,7 +66,7 @@ def _meaning(gpu: bool, found: dict[str, str | None], java: str | None) -> list[
         )
     engine = (
         "GPU: cudf-polars"
-        if gpu and found["cudf_polars"]
+        if gpu and _ready("spark", found)
         else ("CPU: Polars engine" if found["polars"] else "off: Polars not installed")
     )
     if not found["pyspark"]:
@@ -79,10 +75,12 @@ def _meaning(gpu: bool, found: dict[str, str | None], java: str | None) -> list[
         lines.append("spark_plugin  off: Java not found (Spark needs a JDK 17 or 21)")
     else:
         lines.append(f"spark_plugin  stage engine {engine}")
-    if gpu and found["cuvs"]:
+    if gpu and _ready("vector", found):
         lines.append("vector        GPU: cuVS")
     elif found["faiss"]:
-        lines.append("vector        CPU: faiss-cpu")
+        missing = [m for m in _stacks.stack("vector").needs if not found.get(m)]
+        why = f" (the GPU path needs {', '.join(missing)})" if gpu and missing else ""
+        lines.append(f"vector        CPU: faiss-cpu{why}")
     else:
         lines.append("vector        off: install faiss-cpu (pip install 'accel-ds[vector]')")
     return lines
@@ -91,7 +89,7 @@ def _meaning(gpu: bool, found: dict[str, str | None], java: str | None) -> list[
 def doctor() -> str:
     """A readable account of the GPU, the driver, the libraries, and what they mean."""
     probe = _device.probe_gpu()
-    config = _device.current_config()
+    config = _config.config()
     out = [
         f"accel doctor — Python {platform.python_version()} on {platform.system()} {platform.machine()}",
         "",
@@ -111,7 +109,7 @@ def doctor() -> str:
     for problem in config.problems:
         out.append(f"  warning: {problem}")
     try:
-        resolution = _device.resolve(needs=("cudf",))
+        resolution = _device.resolve_stack("pandas")
         out.append(f"resolved      {resolution.device.value}: {resolution.reason}")
     except _device.GPUUnavailableError as exc:
         out.append(f"resolved      error: {exc}")

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
-from accel._report import Recorder
+from accel._fallbacks import Ledger
 
 _STATE = "_accel_instrumented"
 _CALLERS = {"call_operator", "call"}
@@ -97,11 +97,11 @@ def _reason(exc: BaseException | None) -> str:
     return f"{type(exc).__name__}: {str(exc)[:120]}"
 
 
-def instrument(fast_slow: ModuleType, recorder: Recorder, library: str = "pandas") -> None:
+def instrument(fast_slow: ModuleType, recorder: Ledger, library: str = "pandas") -> None:
     """Wrap ``fast_slow._fast_slow_function_call`` so each call is counted in ``recorder``.
 
     Modules already holding the function under that name are switched to the wrapper too.
-    In strict mode (``recorder.strict``) a fallback raises :class:`accel.AccelFallbackError`
+    In strict mode (``recorder.is_strict(library)``) a fallback raises :class:`accel.AccelFallbackError`
     once counted, before the CPU attempt runs.
     """
     if _STATE in fast_slow.__dict__:
@@ -115,6 +115,7 @@ def instrument(fast_slow: ModuleType, recorder: Recorder, library: str = "pandas
         func: Callable[..., Any], transfer_block: Any = None, /, *args: Any, **kwargs: Any
     ) -> Any:
         outer = sys.exc_info()[1]
+        strict = recorder.is_strict(library)  # one answer for the whole call
         slow_cause: list[BaseException | None] = []
         in_call = [True]  # cudf.pandas keeps ``watched`` in intermediate proxies, to replay later
 
@@ -124,7 +125,7 @@ def instrument(fast_slow: ModuleType, recorder: Recorder, library: str = "pandas
             handling = sys.exc_info()[1]
             if in_call[0] and handling is not outer and not slow_cause:
                 slow_cause.append(handling)
-                if recorder.strict:
+                if strict:
                     record(on_gpu=False, reason=_reason(handling))
             return func(*a, **k)
 
@@ -145,7 +146,7 @@ def instrument(fast_slow: ModuleType, recorder: Recorder, library: str = "pandas
             raise
         finally:
             in_call[0] = False
-        if not (recorder.strict and slow_cause):  # a strict fallback was counted, and raised
+        if not (strict and slow_cause):  # a strict fallback was counted, and raised
             record(
                 on_gpu=bool(fast), reason=None if fast else _reason(next(iter(slow_cause), None))
             )

@@ -14,7 +14,7 @@ from cudf.pandas import fast_slow_proxy, module_accelerator
 from rmm import RMMError
 
 from accel import _fastslow
-from accel._report import Recorder
+from accel._fallbacks import Ledger
 
 MANAGED_MODES = frozenset({"managed", "managed_pool"})
 _SLOW_PREFIX = module_accelerator.ModuleAccelerator._module_cache_prefix
@@ -58,7 +58,7 @@ def is_proxy_module(module: object) -> bool:
     return isinstance(module, ModuleType) and "_fsproxy_slow" in module.__dict__
 
 
-def enable_pandas(rmm_mode: str, recorder: Recorder) -> None:
+def enable_pandas(rmm_mode: str, recorder: Ledger) -> None:
     """Turn on cudf.pandas with a pooled (not oversubscribed managed) memory resource, and count.
 
     Raises :class:`CUDAStartError` (with cudf.pandas' import hook removed again) when CUDA or
@@ -81,7 +81,7 @@ def enable_pandas(rmm_mode: str, recorder: Recorder) -> None:
     _fastslow.instrument(fast_slow_proxy, recorder)
 
 
-def enable_pandas_without_cuda(recorder: Recorder) -> None:
+def enable_pandas_without_cuda(recorder: Ledger) -> None:
     """The simulated device: cudf.pandas' import hook and proxies, no CUDA and no memory set-up,
     so every call cuDF cannot make without a device falls back to pandas, counted."""
     module_accelerator.ModuleAccelerator.install("pandas", "cudf", "pandas")

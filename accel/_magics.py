@@ -4,51 +4,38 @@ from __future__ import annotations
 
 from typing import Any
 
-from accel._install import install
-from accel._report import RECORDER, Report
+import accel
+from accel._report import Report
 
 
 def _difference(after: Report, before: Report) -> Report:
-    from dataclasses import replace
-
-    calls = {}
-    for key, now in after.calls.items():
-        then = before.calls.get(key)
-        if then is None:
-            calls[key] = now
-            continue
-        delta = replace(
-            now,
-            gpu_calls=now.gpu_calls - then.gpu_calls,
-            cpu_calls=now.cpu_calls - then.cpu_calls,
-            gpu_seconds=now.gpu_seconds - then.gpu_seconds,
-            cpu_seconds=now.cpu_seconds - then.cpu_seconds,
-            reasons=now.reasons - then.reasons,
-            bytes_to_device=now.bytes_to_device - then.bytes_to_device,
-            bytes_to_host=now.bytes_to_host - then.bytes_to_host,
-        )
-        if delta.gpu_calls or delta.cpu_calls:
-            calls[key] = delta
-    return Report(after.libraries, calls)
+    return after.since(before)
 
 
-def profile_cell(ipython: Any, cell: str) -> Report:
-    """Run ``cell`` and return the report of the calls it made (and nothing earlier)."""
-    before = RECORDER.snapshot()
-    ipython.run_cell(cell)
-    return _difference(RECORDER.snapshot(), before)
+def profile_cell(ipython: Any, cell: str) -> tuple[Report, BaseException | None]:
+    """Run ``cell``; return the report of the calls it made (and nothing earlier) and the error
+    it raised, if any (IPython has already shown its traceback)."""
+    before = accel.report()
+    result = ipython.run_cell(cell)
+    error = result.error_before_exec or result.error_in_exec
+    return _difference(accel.report(), before), error
 
 
 def load(ipython: Any) -> None:
-    install()
+    accel.install()
 
     def accel_profile(line: str, cell: str) -> None:
-        cell_report = profile_cell(ipython, cell)
+        __tracebackhide__ = True  # IPython: do not show this frame
+        cell_report, error = profile_cell(ipython, cell)
         try:
             from rich.console import Console
 
             Console().print(cell_report)
         except ImportError:
             print(cell_report)
+        if error is not None:
+            # The cell failed, so the cell running the magic fails too: a notebook run by
+            # nbclient/papermill stops here instead of passing. The traceback is above.
+            raise error.with_traceback(None)
 
     ipython.register_magic_function(accel_profile, magic_kind="cell", magic_name="accel.profile")

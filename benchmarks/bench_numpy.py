@@ -30,6 +30,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 OPS = ["elementwise", "reduction", "matmul", "fft", "sort"]
 
@@ -139,6 +141,56 @@ def _plot(result: dict[str, object], path: Path, gpu: bool) -> None:
     fig.savefig(path, dpi=110)
 
 
+def measure(sizes: list[str], rounds: int, modes: list[str] | None = None) -> dict[str, object]:
+    """Time every mode this machine can run over ``sizes``, best of ``rounds`` alternating rounds."""
+    sys.path.insert(0, str(REPO))
+    from accel import _device
+
+    probe = _device.probe_gpu()
+    gpu = probe.available and _device.has_module("cupy")
+    runnable = ["numpy", "accel-cpu", "accel-simulated"] + (["accel-gpu", "cupy"] if gpu else [])
+    if modes:
+        runnable = [m for m in runnable if m in modes]
+    # the lent GPU machine may have no git: provenance falls back to GPU_CHECK_COMMIT
+    from benchmarks.provenance import commit as provenance_commit
+
+    result: dict[str, object] = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "commit": provenance_commit(),
+        "machine": f"{platform.node()} {os.cpu_count()} CPUs",
+        "device": ", ".join(probe.names) if probe.available else f"no GPU ({probe.reason})",
+        "gpu": gpu,
+        "modes": runnable,
+        "rounds": rounds,
+        "sizes": sizes,
+        "timings": {},
+        "ratios_vs_numpy": {},
+    }
+    # Modes alternate round by round and each point keeps its best round, so load from other
+    # work on a shared machine hits every mode alike instead of whichever ran at that moment.
+    timings: dict[str, dict[str, float]] = {}
+    for _ in range(rounds):
+        for mode in runnable:
+            measured = _run_mode(mode, sizes)
+            for key, seconds in (measured or {}).items():
+                best = timings.setdefault(mode, {}).get(key)
+                timings[mode][key] = seconds if best is None else min(best, seconds)
+    result["timings"] = timings
+    base = timings.get("numpy", {})
+    result["ratios_vs_numpy"] = {
+        mode: {key: round(value / base[key], 3) for key, value in values.items() if key in base}
+        for mode, values in timings.items()
+        if mode != "numpy"
+    }
+    if "accel-gpu" in timings and "cupy" in timings:
+        result["accel_gpu_vs_cupy"] = {
+            k: round(v / timings["cupy"][k], 3)
+            for k, v in timings["accel-gpu"].items()
+            if k in timings["cupy"]
+        }
+    return result
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", nargs="+", default=["1e3", "1e4", "1e5", "1e6", "1e7"])
@@ -148,60 +200,39 @@ def main() -> int:
         "--modes", nargs="+", help="only these modes (default: every mode this machine can run)"
     )
     args = parser.parse_args()
-    sys.path.insert(0, str(REPO))
-    from accel import _device
-
-    probe = _device.probe_gpu()
-    gpu = probe.available and _device.has_module("cupy")
-    modes = ["numpy", "accel-cpu", "accel-simulated"] + (["accel-gpu", "cupy"] if gpu else [])
-    if args.modes:
-        modes = [m for m in modes if m in args.modes]
-    # the lent GPU machine may have no git: provenance falls back to GPU_CHECK_COMMIT
-    from benchmarks.provenance import commit as provenance_commit
-
-    commit = provenance_commit()
-    result: dict[str, object] = {
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "commit": commit,
-        "machine": f"{platform.node()} {os.cpu_count()} CPUs",
-        "device": ", ".join(probe.names) if probe.available else f"no GPU ({probe.reason})",
-        "rounds": args.rounds,
-        "timings": {},
-        "ratios_vs_numpy": {},
-    }
-    # Modes alternate round by round and each point keeps its best round, so load from other
-    # work on a shared machine hits every mode alike instead of whichever ran at that moment.
-    timings: dict[str, dict[str, float]] = {}
-    for _ in range(args.rounds):
-        for mode in modes:
-            measured = _run_mode(mode, args.sizes)
-            for key, seconds in (measured or {}).items():
-                best = timings.setdefault(mode, {}).get(key)
-                timings[mode][key] = seconds if best is None else min(best, seconds)
-    result["timings"] = timings
-    base = timings.get("numpy", {})
-    ratios = {
-        mode: {key: round(value / base[key], 3) for key, value in values.items() if key in base}
-        for mode, values in timings.items()
-        if mode != "numpy"
-    }
-    result["ratios_vs_numpy"] = ratios
-    if "accel-gpu" in timings and "cupy" in timings:
-        result["accel_gpu_vs_cupy"] = {
-            k: round(v / timings["cupy"][k], 3)
-            for k, v in timings["accel-gpu"].items()
-            if k in timings["cupy"]
-        }
+    result = measure(args.sizes, args.rounds, args.modes)
+    ratios: dict[str, dict[str, float]] = result["ratios_vs_numpy"]  # type: ignore[assignment]
+    timings: dict[str, dict[str, float]] = result["timings"]  # type: ignore[assignment]
     for mode, values in ratios.items():
         print(f"{mode}: median ratio to NumPy {statistics.median(values.values()):.3f}")
         for key, ratio in values.items():
             print(f"  {key:>22}  {ratio:7.3f}x  ({timings[mode][key] * 1e3:.3f} ms)")
     out = Path(args.out_dir)
+    gpu = bool(result["gpu"])
     tag = "gpu" if gpu else "cpu"
     stamp = time.strftime("%Y-%m-%d", time.gmtime())
     (out / f"numpy-bench-{tag}-{stamp}.json").write_text(json.dumps(result, indent=2) + "\n")
     _plot(result, out / f"numpy-crossover-{tag}.png", gpu)
     return 0
+
+
+@pytest.mark.benchmark(group="numpy-crossover")
+def test_numpy_crossover(benchmark) -> None:  # type: ignore[no-untyped-def]
+    """``make bench``: the same alternating rounds, sizes from ``BENCH_NUMPY_SIZES``."""
+    sizes = os.environ.get("BENCH_NUMPY_SIZES", "1e3,1e4,1e5,1e6").split(",")
+    rounds = int(os.environ.get("BENCH_NUMPY_ROUNDS", "3"))
+    result = benchmark.pedantic(measure, args=(sizes, rounds), rounds=1, iterations=1)
+    timings: dict[str, dict[str, float]] = result["timings"]
+    ratios: dict[str, dict[str, float]] = result["ratios_vs_numpy"]
+    benchmark.extra_info.update(
+        {"device": result["device"], "commit": result["commit"], "ratios_vs_numpy": ratios}
+    )
+    # every mode this machine can run measured every (operation, size) point the baseline did
+    assert timings.get("numpy"), "plain NumPy did not run"
+    for mode in result["modes"]:
+        assert set(timings.get(mode, {})) >= set(timings["numpy"]), f"{mode} missed points"
+    # the CPU pass-through's target is NumPy's own speed (2%); 10% here leaves room for noise
+    assert statistics.median(ratios["accel-cpu"].values()) < 1.10, ratios["accel-cpu"]
 
 
 if __name__ == "__main__":

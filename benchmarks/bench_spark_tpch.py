@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 
@@ -64,27 +66,24 @@ def _equal(a: list[Any], b: list[Any]) -> bool:
     return sorted(a, key=key) == sorted(b, key=key)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--sf", type=float, default=1.0)
-    parser.add_argument("--queries", default="1-22")
-    parser.add_argument(
-        "--rounds", type=int, default=2, help="runs per query and path; the best one counts"
-    )
-    args = parser.parse_args(argv)
-    if "-" in args.queries:
-        lo, hi = args.queries.split("-")
-        numbers = list(range(int(lo), int(hi) + 1))
-    else:
-        numbers = [int(q) for q in args.queries.split(",")]
+def _numbers(queries: str) -> list[int]:
+    if "-" in queries:
+        lo, hi = queries.split("-")
+        return list(range(int(lo), int(hi) + 1))
+    return [int(q) for q in queries.split(",")]
 
+
+def measure(
+    sf: float, numbers: list[int], rounds: int
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Plain Spark vs the plugin per query in one session, best of ``rounds`` alternating."""
     os.environ["PYSPARK_PYTHON"] = sys.executable
     os.environ["PYTHONPATH"] = os.pathsep.join(
         [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
     )
     tpch = _tpch()
     started = time.perf_counter()
-    data = tpch.generate(args.sf, ROOT / "benchmarks" / ".data" / f"tpch_sf{args.sf:g}")
+    data = tpch.generate(sf, ROOT / "benchmarks" / ".data" / f"tpch_sf{sf:g}")
     print(f"data ready in {time.perf_counter() - started:.1f}s at {data}", flush=True)
 
     from pyspark.sql import SparkSession
@@ -117,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         # Alternating rounds, a new DataFrame each time: collecting the same DataFrame again
         # would reuse its finished shuffle stages (AQE) and time almost nothing.
         plain_s = plugin_s = float("inf")
-        for _ in range(args.rounds):
+        for _ in range(rounds):
             t0 = time.perf_counter()
             plain = spark.sql(tpch.query(n)).collect()
             plain_s = min(plain_s, time.perf_counter() - t0)
@@ -146,10 +145,10 @@ def main(argv: list[str] | None = None) -> int:
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": _machine(),
         "commit": _commit(),
-        "scale_factor": args.sf,
+        "scale_factor": sf,
         "engine": "polars-cpu (Polars CPU engine in Spark's Python workers)",
         "spark": "pyspark 4.3.0, local[2], shuffle partitions 4, AQE on, driver memory 6g",
-        "method": f"best of {args.rounds} alternating rounds per query and path, new DataFrame each",
+        "method": f"best of {rounds} alternating rounds per query and path, new DataFrame each",
         "total_plain_s": round(total_plain, 2),
         "total_plugin_s": round(total_plugin, 2),
         "total_speedup": round(total_plain / total_plugin, 2) if total_plugin else None,
@@ -157,6 +156,19 @@ def main(argv: list[str] | None = None) -> int:
         "offloaded": sum(r["offloaded"] for r in rows),
         "queries": len(rows),
     }
+    return meta, rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sf", type=float, default=1.0)
+    parser.add_argument("--queries", default="1-22")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="runs per query and path; the best one counts"
+    )
+    args = parser.parse_args(argv)
+    meta, rows = measure(args.sf, _numbers(args.queries), args.rounds)
+    total_plain, total_plugin = meta["total_plain_s"], meta["total_plugin_s"]
     stem = f"spark_tpch_sf{args.sf:g}"
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{stem}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
@@ -180,6 +192,23 @@ def main(argv: list[str] | None = None) -> int:
     _chart(rows, meta, RESULTS / f"{stem}.png")
     print("\n".join(lines))
     return 0
+
+
+@pytest.mark.benchmark(group="spark-tpch")
+def test_tpch_plain_vs_plugin(benchmark) -> None:  # type: ignore[no-untyped-def]
+    """``make bench``: TPC-H at ``BENCH_TPCH_SF`` (default 1), every query, plain vs plugin.
+
+    The committed result files are written only by the script (``main``), not by this test.
+    """
+    sf = float(os.environ.get("BENCH_TPCH_SF", "1"))
+    numbers = _numbers(os.environ.get("BENCH_TPCH_QUERIES", "1-22"))
+    meta, rows = benchmark.pedantic(measure, args=(sf, numbers, 2), rounds=1, iterations=1)
+    benchmark.extra_info.update(meta)
+    benchmark.extra_info["speedups"] = {f"q{r['query']}": r["speedup"] for r in rows}
+    wrong = [r["query"] for r in rows if not r["equal"]]
+    assert not wrong, f"queries whose plugin answer differs from plain Spark: {wrong}"
+    kept = [r["query"] for r in rows if not r["offloaded"]]
+    assert not kept, f"queries not offloaded: {kept}"
 
 
 def _chart(rows: list[dict[str, Any]], meta: dict[str, Any], path: Path) -> None:

@@ -1,17 +1,23 @@
 """spark_plugin on a TPC-H query: explain what is offloaded, then run it both ways.
 
 Run: ``python examples/spark_tpch_explain.py`` (generates SF 0.01 data with DuckDB 1.2.2 into a
-temporary directory; Spark runs locally on 2 cores; the stage engine is Polars on the CPU unless
-a GPU and cudf-polars are found).
+temporary directory, removed at the end: ``pip install duckdb==1.2.2`` first, it is in the test
+extra only; Spark needs Java 17+ and runs locally on 2 cores; the stage engine is Polars on the
+CPU unless a GPU and cudf-polars are found).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
+
+# PySpark 4 warns about pandas 3 (the version RAPIDS pins) on every pandas-using call.
+warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -62,3 +68,4 @@ spark.sql("SELECT collect_list(n_name) FROM nation").collect()
 print("fallback reason:", spark_plugin.stats().fallback_reasons[-1])
 spark_plugin.disable(spark)
 spark.stop()
+shutil.rmtree(data, ignore_errors=True)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import polars as pl
 
+from accel.core import Device, FallbackError
 from spark_plugin._compile import AnsiError
 
 #: Errors that mean "the GPU engine could not run this stage" (not "Spark would raise here").
@@ -18,7 +19,7 @@ _GPU_FAILURES: tuple[type[BaseException], ...] = (
 )
 
 
-class GPUFallbackError(RuntimeError):
+class GPUFallbackError(FallbackError):
     """Strict mode: the GPU engine failed on a stage that would have rerun on the CPU engine."""
 
 
@@ -29,7 +30,7 @@ gpu_fallbacks = 0
 
 def collect(
     frame: pl.LazyFrame,
-    device: str,
+    device: Device | str,
     *,
     cpu_fallback: bool = True,
     on_gpu_fallback: Callable[[str], None] | None = None,
@@ -39,7 +40,7 @@ def collect(
     what the CPU engine raises goes back to Spark. ``cpu_fallback=False`` (strict mode, tests on
     a GPU machine) raises :class:`GPUFallbackError` instead of rerunning."""
     global gpu_fallbacks
-    if device == "gpu":
+    if Device(device).is_gpu():
         try:
             return frame.collect(engine=pl.GPUEngine(raise_on_fail=True))
         except _gpu_failures() as exc:
@@ -48,7 +49,11 @@ def collect(
             reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
             if not cpu_fallback:
                 raise GPUFallbackError(
-                    f"GPU engine failed, CPU rerun not allowed: {reason}"
+                    f"GPU engine failed, CPU rerun not allowed: {reason}",
+                    library="spark",
+                    call="stage",
+                    reason=reason,
+                    kind="out_of_memory" if isinstance(exc, MemoryError) else "unsupported",
                 ) from exc
             gpu_fallbacks += 1
             if on_gpu_fallback is not None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from accel.core import Device
 from spark_plugin import _aggstates, _ir, _stages, _worker
 
 
@@ -202,13 +203,14 @@ def workers(
     root: _ir.Plan,
     stages: _stages.StagePlan,
     settings: _ir.Settings,
-    device: str,
+    device: Device | str,
     user_fields: tuple[_worker.Field, ...],
     user_nullable: tuple[bool, ...],
     strict: bool = False,
     gpu_reruns: Any = None,
 ) -> Workers:
     """The worker stages for a placed stage plan; ``user_fields`` are the final columns."""
+    device = Device(device)
     root_columns = tuple(n for n, _ in root.output)
     if len(root_columns) != len(user_fields):
         raise NotImplementedError("plan output does not match the DataFrame's columns")
@@ -309,7 +311,7 @@ def build(
     root: _ir.Plan,
     stages: _stages.StagePlan,
     settings: _ir.Settings,
-    device: str,
+    device: Device | str,
     strict: bool = False,
     gpu_reruns: Any = None,
 ) -> Any:

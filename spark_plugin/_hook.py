@@ -5,8 +5,11 @@ from __future__ import annotations
 import functools
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
+
+from accel import core
 
 CONF_ENABLED = "spark.accel.enabled"
 CONF_STRICT = "spark.accel.strict"
@@ -20,7 +23,14 @@ _state = threading.local()
 _lock = threading.Lock()
 
 
-class OffloadError(RuntimeError):
+#: The name Spark's actions have in ``accel.report()``.
+LIBRARY = "spark"
+#: The report's row for stages the GPU engine failed on and that reran on the CPU engine.
+STAGE_RERUN = "stage (GPU engine -> CPU engine rerun)"
+_GPU_ENGINE = core.STACKS["spark"].gpu_engine
+
+
+class OffloadError(core.FallbackError):
     """Strict mode: the query (or part of it) would have fallen back to plain Spark."""
 
 
@@ -88,20 +98,17 @@ def is_enabled(spark: Any) -> bool:
 
 
 def _strict(spark: Any) -> bool:
-    from accel import _device
+    # accel's ledger decides (ACCEL_STRICT and the like); the session's conf is OR-ed in.
+    return core.ledger.is_strict(LIBRARY, also=_conf_true(spark, CONF_STRICT))
 
-    return _conf_true(spark, CONF_STRICT) or _device.current_config().strict
 
-
-def resolve_device(spark: Any) -> Any:
-    from accel import _device
-
+def resolve_device(spark: Any) -> core.Resolution:
     requested = spark.conf.get(CONF_DEVICE, None)
-    return _device.resolve(requested or None, needs=("cudf_polars",))
+    return core.resolve_stack("spark", requested or None)
 
 
-def engine_name(resolution: Any) -> str:
-    return "polars-gpu (cudf-polars)" if resolution.on_gpu else "polars-cpu"
+def engine_name(resolution: core.Resolution) -> str:
+    return resolution.engine("spark")
 
 
 def _wrap(name: str, original: Any) -> Any:
@@ -138,13 +145,24 @@ def _execution_errors() -> tuple[type[BaseException], ...]:
     return (Py4JJavaError, PySparkException)
 
 
-def _fallback(name: str, reason: str, strict: bool, cause: BaseException | None = None) -> None:
+def _fallback(
+    name: str, reason: str, strict: bool, cause: BaseException | None = None, engine: str = ""
+) -> None:
+    """Count a query left to plain Spark; ``engine`` is the one it was meant to run on."""
     STATS.fallbacks += 1
     STATS.last_offloaded = False
     STATS.fallback_reasons.append((name, reason))
     del STATS.fallback_reasons[:-100]
-    if strict:
-        raise OffloadError(f"{name}() fell back to plain Spark: {reason}") from cause
+    core.ledger.fallback(
+        LIBRARY,
+        f"DataFrame.{name}",
+        reason,
+        error=OffloadError,
+        strict=strict,
+        message=f"{name}() fell back to plain Spark: {reason}",
+        cause=cause,
+        engine=engine,
+    )
 
 
 _ERROR_LINE = re.compile(r"^\s*(?:Caused by:\s*|:\s*)?([\w.$]+(Error|Exception)):\s*(.*)$")
@@ -173,13 +191,15 @@ def _run(name: str, original: Any, df: Any, args: tuple[Any, ...], kwargs: dict[
         report = _plan.decide(df, engine_name(resolution))
     except (*_PLANNING_ERRORS, Py4JError) as exc:
         STATS.last_report = None
-        _fallback(name, f"planning failed: {type(exc).__name__}: {exc}", strict, exc)
+        reason = f"planning failed: {type(exc).__name__}: {exc}"
+        _fallback(name, reason, strict, exc, engine_name(resolution))
         return original(df, *args, **kwargs)
     STATS.last_report = report
     STATS.last_gpu_fallbacks = 0
     if not report.offloaded:
-        _fallback(name, "; ".join(report.reasons), strict)
+        _fallback(name, "; ".join(report.reasons), strict, engine=engine_name(resolution))
         return original(df, *args, **kwargs)
+    start = time.perf_counter()  # the offloaded action: building the stages and running them
     try:
         assert report.plan is not None
         assert report.stage_plan is not None
@@ -189,18 +209,27 @@ def _run(name: str, original: Any, df: Any, args: tuple[Any, ...], kwargs: dict[
             report.plan,
             report.stage_plan,
             report.settings,
-            resolution.device.value,
+            resolution.device,
             strict,
             reruns,
         )
         result = original(offloaded, *args, **kwargs)
+        seconds = time.perf_counter() - start
     except (*_PLANNING_ERRORS, *_execution_errors()) as exc:
         # Spark's own answer (or Spark's own error, e.g. an ANSI overflow) comes from a rerun.
-        _fallback(name, f"offloaded run failed: {summarize(exc)}", strict, exc)
+        reason = f"offloaded run failed: {summarize(exc)}"
+        _fallback(name, reason, strict, exc, engine_name(resolution))
         return original(df, *args, **kwargs)
     _count_gpu_fallbacks(list(reruns.value))
     STATS.offloaded += 1
     STATS.last_offloaded = True
+    core.ledger.record_call(
+        LIBRARY,
+        f"DataFrame.{name}",
+        device=resolution.device,
+        seconds=seconds,
+        engine=engine_name(resolution),
+    )
     return result
 
 
@@ -210,3 +239,14 @@ def _count_gpu_fallbacks(reasons: list[str]) -> None:
     STATS.last_gpu_fallbacks = len(reasons)
     STATS.gpu_fallback_reasons.extend(reasons)
     del STATS.gpu_fallback_reasons[:-100]
+    for reason in reasons:  # they already happened, in the tasks: counted, never raised
+        core.ledger.record_fallback(
+            LIBRARY, STAGE_RERUN, reason, kind=fallback_kind(reason), engine=_GPU_ENGINE
+        )
+
+
+def fallback_kind(reason: str) -> str:
+    """``"out_of_memory"`` for a rerun the device's memory caused, else ``"unsupported"``."""
+    text = reason.lower()
+    memory = text.startswith("memoryerror") or "out of memory" in text or "out_of_memory" in text
+    return "out_of_memory" if memory else "unsupported"

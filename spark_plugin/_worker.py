@@ -12,6 +12,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
+from accel.core import Device
 from spark_plugin import _compile, _engine, _ir, _numeric, _types
 
 #: A field type: a Spark type name, or a tuple of (name, type) pairs for a struct.
@@ -24,7 +25,7 @@ class Stage:
     """One offloaded stage, pickled into the data source options or a mapInArrow closure."""
 
     settings: _ir.Settings
-    device: str
+    device: Device
     #: Rows come from Spark (mapInArrow) with these fields; empty for the data-source stage.
     input_fields: tuple[Field, ...] = ()
     #: The plan run over the scans (data-source stage) or over ``Input`` (later stages).

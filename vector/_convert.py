@@ -1,4 +1,4 @@
-"""Moving indexes between the CPU (faiss-cpu objects) and the GPU path (GpuState)."""
+"""Engine <-> engine: a faiss-cpu index for a GPU-path engine, an empty GPU engine for a faiss one."""
 
 from __future__ import annotations
 
@@ -6,150 +6,105 @@ from typing import Any
 
 import numpy as np
 
-from vector import _placement
-from vector._index import (
-    Index,
-    IndexFlat,
-    IndexFlatIP,
-    IndexFlatL2,
-    IndexHNSWFlat,
-    IndexIDMap,
-    IndexIDMap2,
-    IndexIVF,
-    IndexIVFFlat,
-    IndexIVFPQ,
-    _export,
-    wrap_faiss,
-)
-from vector._placement import Placement
+from vector._cpu import CpuEngine
+from vector._gpu import GpuEngine
+from vector._gpu.cagra import Cagra
+from vector._gpu.flat import Flat
+from vector._gpu.ivf_flat import IvfFlat
+from vector._gpu.ivf_pq import IvfPq
 
-__all__ = ["place", "to_cpu", "to_gpu_path"]
+__all__ = ["empty_gpu_like", "to_faiss"]
 
 
-def _faiss_inner(index: Index) -> Any:
-    """An empty faiss-cpu index with the same type and parameters as GPU-path ``index``."""
-    from vector._cpu import faiss
+def _faiss() -> Any:
+    from vector._faiss import faiss
 
-    state = index._gpu
-    assert state is not None
-    shape = index.index if isinstance(index, IndexIDMap) else index
-    d, metric = state.d, state.metric
-    if state.kind == "flat":
-        if type(shape) is IndexFlatL2:
-            return faiss.IndexFlatL2(d)
-        if type(shape) is IndexFlatIP:
-            return faiss.IndexFlatIP(d)
+    return faiss
+
+
+def _empty_faiss(engine: GpuEngine) -> Any:
+    """An empty faiss-cpu index with the same type and parameters as ``engine``'s kind."""
+    faiss, strategy = _faiss(), engine.strategy
+    d, metric = engine.d, engine.metric_type
+    if isinstance(strategy, Flat):
+        if engine.cpu_shape in ("IndexFlatL2", "IndexFlatIP"):
+            return getattr(faiss, engine.cpu_shape)(d)
         return faiss.IndexFlat(d, metric)
-    if state.kind == "cagra":
-        out = faiss.IndexHNSWFlat(d, state.hnsw_m, metric)
-        out.hnsw.efSearch = state.ef_search
-        out.hnsw.efConstruction = state.ef_construction
+    if isinstance(strategy, Cagra):
+        out = faiss.IndexHNSWFlat(d, strategy.hnsw_m, metric)
+        out.hnsw.efSearch = engine.ef_search
+        out.hnsw.efConstruction = engine.ef_construction
         return out
+    assert isinstance(strategy, IvfFlat)
     quantizer = faiss.IndexFlat(d, metric)
-    if state.kind == "ivf_flat":
-        out = faiss.IndexIVFFlat(quantizer, d, state.nlist, metric)
-        centers = state.centers()
+    if isinstance(strategy, IvfPq):
+        out = faiss.IndexIVFPQ(
+            quantizer, d, strategy.nlist, strategy.pq_m, strategy.pq_bits, metric
+        )
+        if strategy.train_sample is not None:
+            out.train(strategy.train_sample)  # PQ codebooks are re-trained on the CPU
+    else:
+        out = faiss.IndexIVFFlat(quantizer, d, strategy.nlist, metric)
+        centers = strategy.centers()
         if centers is not None:
             # the same coarse centroids, so every vector lands in the list cuVS put it in
             quantizer.add(centers)
             out.is_trained = True
-    else:
-        out = faiss.IndexIVFPQ(quantizer, d, state.nlist, state.pq_m, state.pq_bits, metric)
-        if state._train_sample is not None:
-            out.train(state._train_sample)  # PQ codebooks are re-trained on the CPU
-    out.nprobe = state.nprobe
+    out.nprobe = engine.nprobe
     return out
 
 
-def to_cpu(index: Index) -> Index:
-    """A faiss-cpu copy of ``index`` (``index`` itself when it is already on the CPU)."""
-    if index._gpu is None:
-        return index
-    from vector._cpu import faiss
-
-    vectors, labels = _export(index)
-    inner = _faiss_inner(index)
-    if isinstance(index, IndexIDMap):
-        cls = faiss.IndexIDMap2 if isinstance(index, IndexIDMap2) else faiss.IndexIDMap
-        out = cls(inner)
+def to_faiss(engine: GpuEngine) -> Any:
+    """A faiss-cpu index holding what GPU-path ``engine`` holds (its live vectors and ids)."""
+    vectors, labels = engine.export()
+    inner = _empty_faiss(engine)
+    if engine.id_map_kind is not None:
+        out = getattr(_faiss(), engine.id_map_kind)(inner)
         out.add_with_ids(vectors, labels)
-    elif isinstance(index, IndexIVF):
-        inner.add_with_ids(vectors, labels)
-        out = inner
-    else:
-        if not np.array_equal(labels, np.arange(labels.size)):
-            raise RuntimeError(
-                f"{type(index).__name__} had ids removed on the GPU, so its ids are no longer "
-                "0..ntotal-1 and faiss-cpu cannot represent it; wrap it in IndexIDMap2 instead"
-            )
-        inner.add(vectors)
-        out = inner
-    return wrap_faiss(out, Placement("cpu", f"copied from the {index.device} path"))
-
-
-def _empty_like(index: Index, device: str) -> Index:
-    """An empty GPU-path index shaped like CPU ``index``; NotImplementedError if none fits."""
-    cpu = index._cpu
-    if isinstance(index, IndexIDMap):
-        sub = _empty_like(index.index, device)
-        return type(index)(sub)
-    if type(index) in (IndexFlatL2, IndexFlatIP):
-        return type(index)(index.d, device=device)
-    if type(index) is IndexFlat:
-        return IndexFlat(index.d, index.metric_type, device=device)
-    if type(index) is IndexHNSWFlat:
-        out = IndexHNSWFlat(
-            index.d, int(cpu.hnsw.nb_neighbors(1)), index.metric_type, device=device
-        )
-        out.hnsw.efSearch = int(cpu.hnsw.efSearch)
-        out.hnsw.efConstruction = int(cpu.hnsw.efConstruction)
         return out
-    if type(index) is IndexIVFFlat:
-        out_ivf = IndexIVFFlat(None, index.d, int(cpu.nlist), index.metric_type, device=device)
-        out_ivf.nprobe = int(cpu.nprobe)
-        return out_ivf
-    if type(index) is IndexIVFPQ:
+    if engine.strategy.takes_ids:
+        inner.add_with_ids(vectors, labels)
+        return inner
+    if not np.array_equal(labels, np.arange(labels.size)):
+        raise RuntimeError(
+            f"{engine.label} had ids removed on the GPU, so its ids are no longer "
+            "0..ntotal-1 and faiss-cpu cannot represent it; wrap it in IndexIDMap2 instead"
+        )
+    inner.add(vectors)
+    return inner
+
+
+def empty_gpu_like(native: Any, binding: Any, label: str) -> GpuEngine:
+    """An empty GPU-path engine shaped like faiss-cpu index ``native``.
+
+    Raises NotImplementedError when cuVS has no equivalent (the caller records a fallback).
+    """
+    faiss = _faiss()
+    if isinstance(native, faiss.IndexIDMap):
+        inner = faiss.downcast_index(native.index)
+        two = isinstance(native, faiss.IndexIDMap2)
+        return empty_gpu_like(inner, binding, label).with_id_map(two, label)
+    name, d, metric = type(native).__name__, int(native.d), int(native.metric_type)
+    if name in ("IndexFlat", "IndexFlatL2", "IndexFlatIP"):
+        return GpuEngine(binding, "flat", d, metric, cpu_shape=name)
+    if name == "IndexHNSWFlat":
+        hnsw = native.hnsw
+        engine = GpuEngine(binding, "cagra", d, metric, cpu_shape=name, hnsw_m=hnsw.nb_neighbors(1))
+        engine.ef_search = int(hnsw.efSearch)
+        engine.ef_construction = int(hnsw.efConstruction)
+        return engine
+    if name == "IndexIVFFlat":
+        engine = GpuEngine(binding, "ivf_flat", d, metric, cpu_shape=name, nlist=int(native.nlist))
+        engine.nprobe = int(native.nprobe)
+        return engine
+    if name == "IndexIVFPQ":
         raise NotImplementedError(
             "IndexIVFPQ cannot move to the GPU: the CPU index keeps only PQ codes, "
             "not the vectors cuVS needs"
         )
-    raise NotImplementedError(f"{type(index).__name__} has no GPU (cuVS) equivalent")
+    raise NotImplementedError(f"{label} has no GPU (cuVS) equivalent")
 
 
-def to_gpu_path(index: Index, placement: Placement) -> Index:
-    """A GPU-path copy of CPU ``index``; falls back to ``index`` itself (with a reason) if needed."""
-    if index._gpu is not None:
-        return index
-    try:
-        out = _empty_like(index, placement.device)
-        if out._gpu is None:  # the constructor already fell back
-            return out if out.fallback_reason else index
-        vectors, labels = _export(index)
-        if isinstance(out, IndexIVF):
-            quantizer = index._cpu.quantizer
-            train = (
-                vectors
-                if vectors.shape[0] >= out.nlist
-                else quantizer.reconstruct_n(0, quantizer.ntotal)
-            )
-            if train.shape[0] >= out.nlist:
-                out.train(train)
-        if vectors.shape[0]:
-            if isinstance(out, (IndexIDMap, IndexIVF)):
-                out.add_with_ids(vectors, labels)
-            else:
-                out.add(vectors)
-        return out
-    except NotImplementedError as exc:
-        fell = _placement.fallback(type(index).__name__, str(exc))
-        index._set_placement(fell)
-        return index
-
-
-def place(index: Index, device: str | None) -> Index:
-    """Put a freshly loaded CPU index where the resolver says new indexes go."""
-    placement = _placement.resolve(device)
-    if not placement.on_gpu_path:
-        index._set_placement(placement)
-        return index
-    return to_gpu_path(index, placement)
+def to_cpu_engine(engine: GpuEngine) -> CpuEngine:
+    """:func:`to_faiss` as an engine."""
+    return CpuEngine(to_faiss(engine), engine.label)

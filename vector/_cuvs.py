@@ -9,10 +9,15 @@ from __future__ import annotations
 import cupy as cp
 from cuvs.neighbors import brute_force, cagra, filters, ivf_flat, ivf_pq
 
-from vector._gpu import Binding
-from vector._memory import available_bytes
+from vector._gpu.binding import Binding
+from vector._gpu.memory import available_bytes
 
-__all__ = ["BINDING"]
+__all__ = ["BINDING", "device_count"]
+
+
+def device_count() -> int:
+    """How many CUDA devices CuPy sees."""
+    return int(cp.cuda.runtime.getDeviceCount())
 
 
 def _rmm_resource() -> object | None:

@@ -22,10 +22,11 @@ from typing import Any
 import numpy as np
 
 from accel._numpy._simulated import SimArray, make_namespace
-from vector._cpu import faiss
 from vector._cuvs_sim_memory import MEMORY, SimMemory
-from vector._gpu import PQ_BITS, Binding
-from vector._memory import available_bytes
+from vector._faiss import faiss
+from vector._gpu.binding import Binding
+from vector._gpu.ivf_pq import PQ_BITS
+from vector._gpu.memory import available_bytes
 
 __all__ = ["BINDING", "MEMORY", "STATS", "SimCuvsError", "SimMemory", "real_cuvs"]
 
@@ -421,4 +422,5 @@ BINDING = Binding(
     oom_errors=(MemoryError,),  # accel's simulated OutOfMemoryError is one
     library_errors=(_error(),),
     is_oom=lambda exc: "out of memory" in str(exc).lower(),
+    device="simulated",
 )

@@ -1,6 +1,6 @@
 """The simulated card's memory: a total, and the CuPy and RMM pools that may hold part of it.
 
-Shaped like what :mod:`vector._memory` reads on a GPU (CuPy's ``MemoryPool.free_bytes``, an
+Shaped like what :mod:`vector._gpu.memory` reads on a GPU (CuPy's ``MemoryPool.free_bytes``, an
 RMM resource chain with ``pool_size``, ``get_upstream`` and a statistics adaptor), so the
 free-memory rule runs on CPU-only machines against the same duck types.
 """

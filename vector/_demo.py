@@ -28,10 +28,11 @@ def _recall(found: np.ndarray, truth: np.ndarray) -> float:
 def demo_steps(scale: float = 1.0) -> list[DemoStep]:
     """Flat build+search (exact agreement) and HNSW/IVF recall@10 (within 0.01 of faiss)."""
     import vector
-    from vector._cpu import faiss
+    from vector._faiss import faiss
 
     n = max(2_000, int(100_000 * scale))
     n_graph = max(2_000, int(20_000 * scale))
+    nlist = max(8, min(128, n_graph // 39))  # faiss wants 39 training points per list
     xb, xq = _data(n, 500, 128, 0, 64)
     # many small clusters: hard enough that recall is below 1.0
     gb, gq = _data(n_graph, 500, 64, 1, 2_000)
@@ -56,7 +57,7 @@ def demo_steps(scale: float = 1.0) -> list[DemoStep]:
         return _recall(np.asarray(index.search(gq, 10)[1]), truth)
 
     def ivf(module: Any) -> float:
-        index = module.IndexIVFFlat(module.IndexFlatL2(gb.shape[1]), gb.shape[1], 128)
+        index = module.IndexIVFFlat(module.IndexFlatL2(gb.shape[1]), gb.shape[1], nlist)
         index.train(gb)
         index.add(gb)
         index.nprobe = 8
@@ -70,25 +71,26 @@ def demo_steps(scale: float = 1.0) -> list[DemoStep]:
         index = last.get("index")
         if index is None or not isinstance(index, vector.Index):
             return "-"
-        return f"{index.device}: {index.fallback_reason or index.device_reason}"
+        engine = {"cpu": "faiss-cpu", "gpu": "cuVS"}.get(index.device, "stand-in")
+        return f"{index.device} ({engine}): {index.fallback_reason or index.device_reason}"
 
     return [
         DemoStep(
-            f"flat L2 build+search ({n:,} x 128, 500 queries)",
+            f"flat L2 add+search {n:,}x128",
             lambda: flat(faiss),
             lambda: flat(vector),
             flat_same,
             device,
         ),
         DemoStep(
-            f"HNSW32 recall@10 ({n_graph:,} x 64)",
+            f"HNSW32 recall@10 {n_graph:,}x64",
             lambda: hnsw(faiss),
             lambda: hnsw(vector),
             recall_same,
             device,
         ),
         DemoStep(
-            f"IVF128,Flat nprobe 8 recall@10 ({n_graph:,} x 64)",
+            f"IVF{nlist} nprobe 8 recall@10 {n_graph:,}x64",
             lambda: ivf(faiss),
             lambda: ivf(vector),
             recall_same,

@@ -66,6 +66,6 @@ def index_factory(
         placement = _placement.fallback(
             f"index_factory({description!r})", "this description has no cuVS equivalent"
         )
-    from vector._cpu import faiss
+    from vector._faiss import faiss
 
     return wrap_faiss(faiss.index_factory(d, description, metric), placement)

@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from vector import _convert, _placement
-from vector._index import Index, as_faiss, wrap_faiss
+from vector import _placement
+from vector._index import (
+    Index,
+    IndexFlatIP,
+    IndexFlatL2,
+    IndexHNSWFlat,
+    IndexIVFFlat,
+    IndexIVFPQ,
+    as_faiss,
+    moved_to_cpu,
+    moved_to_device,
+    wrap_faiss,
+)
+from vector._placement import Device
 
 __all__ = [
     "GpuClonerOptions",
@@ -55,17 +67,19 @@ class GpuClonerOptions:
 
 def get_num_gpus() -> int:
     """How many GPUs the GPU path could use (0 without cuVS/CuPy or a driver)."""
-    from accel import _device
-
-    if not all(_device.has_module(name) for name in _placement.GPU_NEEDS):
+    if not _placement.resolve("auto").device.is_gpu():
         return 0
-    return _device.probe_gpu().count
+    try:
+        from vector import _cuvs  # only reached with a GPU and the GPU libraries present
+    except ImportError:
+        return 0
+    return _cuvs.device_count()
 
 
 def index_cpu_to_gpu(res: Any, device: int, index: Any, co: Any = None) -> Index:
     """A GPU-path copy of ``index``. Without a GPU ("auto"), a CPU copy whose
     ``fallback_reason`` says why; with ACCEL_DEVICE=gpu or ACCEL_STRICT=1, an error."""
-    from vector._cpu import faiss
+    from vector._faiss import faiss
 
     placement = _placement.resolve(None)
     clone = wrap_faiss(faiss.clone_index(as_faiss(index)))
@@ -73,7 +87,7 @@ def index_cpu_to_gpu(res: Any, device: int, index: Any, co: Any = None) -> Index
         fell = _placement.fallback("index_cpu_to_gpu", placement.reason)
         clone._set_placement(fell)
         return clone
-    return _convert.to_gpu_path(clone, placement)
+    return moved_to_device(clone, placement)
 
 
 def index_cpu_to_all_gpus(index: Any, co: Any = None, ngpu: int = -1) -> Index:
@@ -83,9 +97,9 @@ def index_cpu_to_all_gpus(index: Any, co: Any = None, ngpu: int = -1) -> Index:
 def index_gpu_to_cpu(index: Any) -> Index:
     """A faiss-cpu copy of ``index`` (Flat and IVF-Flat exactly; CAGRA as an HNSW rebuilt on
     the CPU; IVF-PQ with codebooks re-trained on the CPU)."""
-    if isinstance(index, Index) and index._gpu is not None:
-        return _convert.to_cpu(index)
-    from vector._cpu import faiss
+    if isinstance(index, Index) and index._engine.on_device:
+        return moved_to_cpu(index)
+    from vector._faiss import faiss
 
     return wrap_faiss(faiss.clone_index(as_faiss(index)))
 
@@ -96,11 +110,11 @@ def index_gpu_to_cpu(index: Any) -> Index:
 # IndexFlatL2 etc. hold; the cuVS engine behind each is the same as with device="gpu".
 
 
-def _gpu_device(what: str) -> tuple[str, Any]:
+def _gpu_device(what: str) -> tuple[Device, Any]:
     placement = _placement.resolve(None)
     if placement.on_gpu_path:
         return placement.device, None
-    return "cpu", _placement.fallback(what, placement.reason)
+    return Device.CPU, _placement.fallback(what, placement.reason)
 
 
 def _made(index: Index, fell: Any) -> Index:
@@ -110,23 +124,17 @@ def _made(index: Index, fell: Any) -> Index:
 
 
 def GpuIndexFlatL2(res: Any, d: int, config: Any = None) -> Index:
-    from vector._index import IndexFlatL2
-
     device, fell = _gpu_device("GpuIndexFlatL2")
     return _made(IndexFlatL2(d, device=device), fell)
 
 
 def GpuIndexFlatIP(res: Any, d: int, config: Any = None) -> Index:
-    from vector._index import IndexFlatIP
-
     device, fell = _gpu_device("GpuIndexFlatIP")
     return _made(IndexFlatIP(d, device=device), fell)
 
 
 def GpuIndexIVFFlat(res: Any, d: Any, nlist: int = 0, metric: int = 1, config: Any = None) -> Index:
     """``GpuIndexIVFFlat(res, d, nlist, metric)`` or ``GpuIndexIVFFlat(res, cpu_ivf_index)``."""
-    from vector._index import IndexIVFFlat
-
     if not isinstance(d, int):
         return index_cpu_to_gpu(res, 0, d)
     device, fell = _gpu_device("GpuIndexIVFFlat")
@@ -136,8 +144,6 @@ def GpuIndexIVFFlat(res: Any, d: Any, nlist: int = 0, metric: int = 1, config: A
 def GpuIndexIVFPQ(
     res: Any, d: int, nlist: int, M: int, nbits: int = 8, metric: int = 1, config: Any = None
 ) -> Index:
-    from vector._index import IndexIVFPQ
-
     device, fell = _gpu_device("GpuIndexIVFPQ")
     return _made(IndexIVFPQ(None, d, nlist, M, nbits, metric, device=device), fell)
 
@@ -156,8 +162,6 @@ def GpuIndexCagra(res: Any, d: int, metric: int = 1, config: Any = None) -> Inde
     faiss's GpuIndexCagra builds its graph in ``train(x)``; ours builds on ``add`` (and a
     ``train`` call is a no-op), so add the vectors after training as with any other index.
     """
-    from vector._index import IndexHNSWFlat
-
     degree = int(getattr(config, "graph_degree", 64))
     device, fell = _gpu_device("GpuIndexCagra")
     return _made(IndexHNSWFlat(d, max(4, degree // 2), metric, device=device), fell)

@@ -60,7 +60,7 @@ class IDSelectorAll(IDSelector):
         return np.ones(ids.shape, dtype=bool)
 
     def to_faiss(self, keep: list[Any]) -> Any:
-        from vector._cpu import faiss
+        from vector._faiss import faiss
 
         return faiss.IDSelectorAll()
 
@@ -75,7 +75,7 @@ class IDSelectorRange(IDSelector):
         return (ids >= self.imin) & (ids < self.imax)
 
     def to_faiss(self, keep: list[Any]) -> Any:
-        from vector._cpu import faiss
+        from vector._faiss import faiss
 
         return faiss.IDSelectorRange(self.imin, self.imax, self.assume_sorted)
 
@@ -94,7 +94,7 @@ class IDSelectorArray(IDSelector):
         return np.isin(ids, self.ids)
 
     def to_faiss(self, keep: list[Any]) -> Any:
-        from vector._cpu import faiss
+        from vector._faiss import faiss
 
         keep.append(self.ids)
         return faiss.IDSelectorArray(self.ids.size, faiss.swig_ptr(self.ids))
@@ -104,7 +104,7 @@ class IDSelectorBatch(IDSelectorArray):
     """Ids listed in an array (faiss uses a hash set and a Bloom filter)."""
 
     def to_faiss(self, keep: list[Any]) -> Any:
-        from vector._cpu import faiss
+        from vector._faiss import faiss
 
         return faiss.IDSelectorBatch(self.ids.size, faiss.swig_ptr(self.ids))
 
@@ -126,7 +126,7 @@ class IDSelectorBitmap(IDSelector):
         return out
 
     def to_faiss(self, keep: list[Any]) -> Any:
-        from vector._cpu import faiss
+        from vector._faiss import faiss
 
         keep.append(self.bitmap)
         return faiss.IDSelectorBitmap(self.bitmap.size, faiss.swig_ptr(self.bitmap))
@@ -140,7 +140,7 @@ class IDSelectorNot(IDSelector):
         return ~self.sel.mask(ids)
 
     def to_faiss(self, keep: list[Any]) -> Any:
-        from vector._cpu import faiss
+        from vector._faiss import faiss
 
         inner = self.sel.to_faiss(keep)
         keep.append(inner)
@@ -160,7 +160,7 @@ class _IDSelectorPair(IDSelector):
         return self._combine(self.lhs.mask(ids), self.rhs.mask(ids))
 
     def to_faiss(self, keep: list[Any]) -> Any:
-        from vector._cpu import faiss
+        from vector._faiss import faiss
 
         lhs, rhs = self.lhs.to_faiss(keep), self.rhs.to_faiss(keep)
         keep.extend((lhs, rhs))
@@ -239,7 +239,7 @@ def to_faiss_params(params: Any, keep: list[Any]) -> Any:
     """faiss SearchParameters for ``params`` (ours, a faiss one, or None)."""
     if params is None or not isinstance(params, SearchParameters):
         return params
-    from vector._cpu import faiss
+    from vector._faiss import faiss
 
     if isinstance(params, SearchParametersIVF):
         out = faiss.SearchParametersIVF()

@@ -30,19 +30,19 @@ def normalize_L2(x: Any) -> None:
         )
     if not x.flags.c_contiguous:
         raise TypeError("normalize_L2 needs a C-contiguous array (use np.ascontiguousarray first)")
-    from vector._cpu import faiss
+    from vector._faiss import faiss
 
     faiss.normalize_L2(x)
 
 
 def omp_set_num_threads(n: int) -> None:
-    from vector._cpu import faiss
+    from vector._faiss import faiss
 
     faiss.omp_set_num_threads(int(n))
 
 
 def omp_get_max_threads() -> int:
-    from vector._cpu import faiss
+    from vector._faiss import faiss
 
     return int(faiss.omp_get_max_threads())
 
@@ -50,13 +50,13 @@ def omp_get_max_threads() -> int:
 def vector_to_array(v: Any) -> np.ndarray:
     if isinstance(v, np.ndarray):
         return v.copy()
-    from vector._cpu import faiss
+    from vector._faiss import faiss
 
     return faiss.vector_to_array(v)
 
 
 def knn(xq: Any, xb: Any, k: int, metric: int = METRIC_L2) -> tuple[np.ndarray, np.ndarray]:
-    from vector._cpu import faiss
+    from vector._faiss import faiss
 
     return faiss.knn(
         np.ascontiguousarray(xq, dtype=np.float32),

@@ -146,3 +146,75 @@ def test_config_bad_values_warn_and_default(name: str, value: str, message: str)
         cfg = _config.load({name: value})
     assert cfg == _config.Config()
     assert len(cfg.problems) == 1
+
+
+# --- accel.core: the Device predicates, the stack table, configuration parsed once ----------
+
+
+def test_resolve_gives_the_device_asked_for(device: Device) -> None:
+    # gpu-marked for Device.GPU: runs (and must resolve to the GPU) only where there is one.
+    res = _device.resolve(device)
+    assert res.device is device
+    assert res.device.on_device() is not device.is_cpu()
+    assert [device.is_cpu(), device.is_gpu(), device.is_simulated()].count(True) == 1
+
+
+def test_device_names_still_compare_equal() -> None:
+    # Code still holding names ("gpu") keeps working while it moves to the predicates.
+    assert Device.GPU == "gpu"
+    assert Device("simulated") is Device.SIMULATED
+    assert Device.SIMULATED.on_device()
+    assert not Device.CPU.on_device()
+
+
+def test_resolve_stack_reads_the_one_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    from accel import _stacks
+
+    _fake_gpu(monkeypatch)
+    monkeypatch.setattr(_device, "has_module", lambda name: name != "cupy")
+    # vector's GPU path needs cuVS and CuPy: with CuPy missing it is the CPU, and says why
+    vector = _device.resolve_stack("vector")
+    assert vector.device is Device.CPU
+    assert "CuPy not installed" in vector.reason
+    assert vector.engine("vector") == "faiss-cpu"
+    assert _device.resolve_stack("pandas").device is Device.GPU
+    assert _device.resolve_stack("pandas").engine("pandas") == "cudf.pandas"
+    assert set(_stacks.STACKS) == {"pandas", "numpy", "sklearn", "vector", "spark"}
+    with pytest.raises(ValueError, match="is not one of pandas"):
+        _device.resolve_stack("polars")
+
+
+def test_simulated_engines_come_from_the_table() -> None:
+    simulated = _device.resolve("simulated")
+    assert simulated.engine("spark") == "polars-cpu"  # cudf-polars has no host stand-in
+    assert simulated.engine("pandas") == "cudf.pandas"
+
+
+def test_configuration_is_parsed_once_until_reloaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from accel import core
+
+    before = core.config()
+    assert not before.strict
+    # os.environ changed behind accel's back (not through monkeypatch.setenv, which the test
+    # conftest turns into a fresh "process"): the snapshot stays what it was
+    monkeypatch.setitem(__import__("os").environ, "ACCEL_STRICT", "1")
+    assert core.config() is before
+    assert not core.ledger.is_strict("vector")
+    assert core.reload_config().strict
+    assert core.ledger.is_strict("vector")
+    assert core.config().strict
+
+
+def test_doctor_says_vector_needs_cupy_too() -> None:
+    from accel import _doctor
+
+    found = dict.fromkeys(_doctor._STACK, "1.0")
+    found["cupy"] = None
+    lines = _doctor._meaning(True, found, "openjdk 17")
+    vector = next(line for line in lines if line.startswith("vector"))
+    # it said "GPU: cuVS" here, though vector's GPU path imports CuPy too
+    assert vector == "vector        CPU: faiss-cpu (the GPU path needs cupy)"
+    numpy = next(line for line in lines if line.startswith("numpy"))
+    assert numpy == "numpy         CPU: install CuPy for the GPU"
+    found["cupy"] = "13.0"
+    assert "vector        GPU: cuVS" in _doctor._meaning(True, found, "openjdk 17")

@@ -14,6 +14,7 @@ import pytest
 
 pytestmark = pytest.mark.gpu
 
+#: The workload steps whose pandas calls we claim run on cuDF: each must make device calls.
 CLAIMED_ON_GPU = ("join", "groupby", "strings", "datetime")
 
 
@@ -45,14 +46,20 @@ def test_claimed_operations_do_not_fall_back(run_python) -> None:
 import json, accel
 accel.install(device="gpu", strict=True)
 from accel._workload import run
-run(200_000)
-print(json.dumps(accel.report().to_dict()))
+steps = {}
+def after_step(step):
+    steps[step] = sum(c.gpu_calls for c in accel.report().calls.values())
+    accel.reset_report()
+run(200_000, after_step=after_step)
+print(json.dumps({"report": accel.report().to_dict(), "steps": steps}))
 """
     proc = run_python(code, env={"CUDF_PANDAS_RMM_MODE": "pool"})
     assert proc.returncode == 0, proc.stderr
-    report = json.loads(proc.stdout)
-    assert report["libraries"]["pandas"]["device"] == "gpu"
-    assert sum(c["gpu_calls"] for c in report["calls"]) > 0
+    out = json.loads(proc.stdout)
+    assert out["report"]["libraries"]["pandas"]["device"] == "gpu"
+    # strict mode: no step fell back (a fallback raised); and each claimed step ran on cuDF
+    on_device = {step: out["steps"][step] for step in CLAIMED_ON_GPU}
+    assert all(n > 0 for n in on_device.values()), on_device
 
 
 def test_explicit_gpu_installs_cudf_pandas(run_python) -> None:
@@ -73,10 +80,10 @@ def test_explicit_gpu_installs_cudf_pandas(run_python) -> None:
     assert json.loads(lines[1])["pandas"]["engine"] == "cudf.pandas"
 
 
-def test_cuml_keeps_accels_memory_mode(run_python) -> None:
+def test_cuml_keeps_accels_memory_mode(run_python, gpu_import) -> None:
     # pandas imported first: cudf.pandas sets no memory resource, so cuml.accel would switch RMM
     # to managed memory on its own unless accel tells it not to (ACCEL_RMM_MODE=pool).
-    pytest.importorskip("cuml")
+    gpu_import("cuml")  # a skip here, a failure under --require-gpu
     proc = run_python(
         "import pandas, accel, rmm; accel.install(device='gpu', quiet=True);"
         "mr = rmm.mr.get_current_device_resource();"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -238,3 +240,98 @@ def test_faiss_imported_first_is_left_alone(run_python) -> None:
     proc = run_python(code, env={"ACCEL_DEVICE": "simulated", "ACCEL_QUIET": "1"})
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().startswith("faiss was imported before accel.install()")
+
+
+# --- layout: integrations as a table, imports pointing down only ------------------------
+
+ACCEL_ROOT = Path(__file__).resolve().parents[2] / "accel"
+
+
+def _top_level_imports(path: Path) -> set[str]:
+    """Modules ``path`` imports at module level (function-level imports are lazy on purpose)."""
+    tree = ast.parse(path.read_text())
+    found: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ACCEL_ROOT.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def test_accel_never_imports_its_sibling_packages() -> None:
+    for path in ACCEL_ROOT.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            for name in names:
+                assert name.split(".")[0] not in {"vector", "spark_plugin"}, (path, name)
+
+
+def test_accel_module_imports_have_no_circle() -> None:
+    modules = {_module_name(p): p for p in ACCEL_ROOT.rglob("*.py")}
+    graph = {
+        name: {m for m in _top_level_imports(path) if m in modules and m != "accel"}
+        for name, path in modules.items()
+    }
+    done: set[str] = set()
+
+    def visit(name: str, trail: tuple[str, ...]) -> None:
+        assert name not in trail, " -> ".join((*trail, name))
+        if name in done:
+            return
+        for target in graph[name]:
+            if target != name and not name.startswith(target + "."):  # a package's own init
+                visit(target, (*trail, name))
+        done.add(name)
+
+    for name in sorted(graph):
+        visit(name, ())
+
+
+def test_integrations_table_names_each_integration() -> None:
+    from accel import _integrations
+
+    table = {entry.library: entry for entry in _integrations.INTEGRATIONS}
+    assert list(table) == ["pandas", "scikit-learn", "numpy", "faiss"]
+    assert table["faiss"].target == "vector._alias"  # lives in vector, named, never imported
+    assert not table["faiss"].on_cpu  # vector is not even imported for the CPU pass-through
+    for entry in _integrations.INTEGRATIONS:
+        if entry.library != "faiss":
+            module = _integrations.load(entry.target)
+            assert module is not None
+            assert callable(module.install)
+            assert callable(module.uninstall)
+    assert _integrations.load("surely_not_a_package_xyz.integration") is None
+
+
+def test_cpu_install_imports_no_integration_library(run_python) -> None:
+    proc = run_python(
+        "import sys, accel; accel.install(device='cpu');"
+        " print(sorted(m for m in ('vector', 'pandas', 'numpy', 'sklearn', 'faiss')"
+        " if m in sys.modules))"
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
+def test_install_strict_applies_to_accels_libraries_through_the_ledger(run_python) -> None:
+    proc = run_python(
+        "import accel; from accel import core; accel.install(device='cpu', strict=True);"
+        " print(core.ledger.is_strict('pandas'), core.ledger.is_strict('numpy'),"
+        " core.ledger.is_strict('spark')); accel.uninstall(); print(core.ledger.is_strict('pandas'))"
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["True", "True", "False", "False"]

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 import vector
-from vector import _cuvs_sim, _gpu
+from vector import _cuvs_sim
 from vector._cuvs_sim_memory import SimMemory
+from vector._gpu import cagra
 
 from .conftest import make_data
 
@@ -30,7 +31,7 @@ def cuvs():
 
 # --- CAGRA: a second add extends the graph over old || new rows --------------------------------
 def test_second_add_to_a_cagra_index_extends_it(gpu_path):
-    xb = make_data(_gpu.CAGRA_MIN_ROWS + 500, D, 11, clusters=20)
+    xb = make_data(cagra.CAGRA_MIN_ROWS + 500, D, 11, clusters=20)
     more = make_data(300, D, 12, clusters=20)
     index = vector.IndexHNSWFlat(D, 16, device=gpu_path)
     index.add(xb)
@@ -40,10 +41,9 @@ def test_second_add_to_a_cagra_index_extends_it(gpu_path):
     _, ids = index.search(more, 1)
     assert index.ntotal == xb.shape[0] + more.shape[0]
     assert (ids[:, 0] == np.arange(xb.shape[0], xb.shape[0] + more.shape[0])).mean() > 0.95
-    state = index._gpu
-    assert state is not None
+    state = index._engine.strategy
     assert state.engine_kind == "cagra"
-    assert len(state.engine) == state.n_rows
+    assert len(state.engine) == index._engine.rows.n_rows
     if gpu_path == "simulated":
         assert _cuvs_sim.STATS["extends"] == extends + 1  # extended, not rebuilt
         # the index reads the concatenated device array, which the state keeps alive

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from vector._demo import demo_steps
 
 
@@ -11,4 +13,15 @@ def test_demo_steps_agree_with_faiss():
     for step in steps:
         plain, ours = step.plain(), step.accelerated()
         assert step.same(plain, ours), step.name
-        assert step.device().split(":")[0] in ("cpu", "gpu")
+        assert step.device().split(":")[0] in ("cpu (faiss-cpu)", "gpu (cuVS)")
+        assert len(step.name) <= 40, "the demo table fits 100 columns"
+
+
+def test_small_demo_sizes_train_without_faiss_warnings(capfd):
+    # faiss prints "WARNING clustering N points to K centroids" itself (C++, not Python warnings)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (ivf,) = [s for s in demo_steps(scale=0.02) if s.name.startswith("IVF")]
+        ivf.plain()
+        ivf.accelerated()
+    assert "WARNING" not in capfd.readouterr().err

@@ -8,7 +8,8 @@ import pytest
 
 import vector
 from accel import _device
-from vector import _cuvs_sim, _gpu
+from vector import _cuvs_sim
+from vector._gpu import batching, cagra
 
 from .conftest import make_data, recall_at
 
@@ -36,7 +37,7 @@ def test_single_vector_adds_are_buffered_then_flushed_once(gpu_path):
 
 
 def test_many_queries_are_searched_in_batches(gpu_path, monkeypatch):
-    monkeypatch.setattr(_gpu, "SEARCH_BATCH_BYTES", 4096)
+    monkeypatch.setattr(batching, "SEARCH_BATCH_BYTES", 4096)
     xb = make_data(300, D, 1)
     index = vector.IndexFlatL2(D, device=gpu_path)
     index.add(xb)
@@ -71,10 +72,10 @@ def test_heavy_deletes_trigger_compaction(gpu_path):
     index.train(xb)
     index.add(xb)
     index.nprobe = 8
-    state = index._gpu
-    assert state is not None
+    state = index._engine
+    assert state.on_device
     index.remove_ids(vector.IDSelectorRange(0, 1500))
-    assert state.n_rows == 500  # tombstones dropped, device index rebuilt
+    assert state.rows.n_rows == 500  # tombstones dropped, device index rebuilt
     _, ids = index.search(xb[1500:1510], 1)
     np.testing.assert_array_equal(ids[:, 0], np.arange(1500, 1510))
 
@@ -96,7 +97,7 @@ def test_small_hnsw_uses_exact_search_until_cagra_pays_off(gpu_path):
     index = vector.IndexHNSWFlat(D, 16, device=gpu_path)
     index.add(make_data(100, D))
     assert "brute force" in index.device_reason
-    index.add(make_data(_gpu.CAGRA_MIN_ROWS, D, 1))
+    index.add(make_data(cagra.CAGRA_MIN_ROWS, D, 1))
     index.search(make_data(1, D), 1)
     assert "CAGRA" in index.device_reason
 
@@ -202,7 +203,7 @@ def test_device_copies_are_counted_on_the_stand_in():
 def _tiny_gpu(index, free_bytes: int) -> None:
     import dataclasses
 
-    index._gpu.b = dataclasses.replace(index._gpu.b, free_bytes=lambda: free_bytes)
+    index._engine.b = dataclasses.replace(index._engine.b, free_bytes=lambda: free_bytes)
 
 
 def test_data_larger_than_gpu_memory_falls_back_to_cpu_with_a_reason():
@@ -266,7 +267,7 @@ def test_gpu_library_errors_fall_back_only_when_they_mean_oom(monkeypatch, messa
     import dataclasses
 
     index = vector.IndexFlatL2(D, device="simulated")
-    state = index._gpu
+    state = index._engine
     state.b = dataclasses.replace(
         state.b, library_errors=(_FakeCuvsError,), is_oom=lambda exc: "bad_alloc" in str(exc)
     )
@@ -274,7 +275,7 @@ def test_gpu_library_errors_fall_back_only_when_they_mean_oom(monkeypatch, messa
     def failing_build() -> None:
         raise _FakeCuvsError(message)
 
-    monkeypatch.setattr(state, "_build_brute_force", failing_build)
+    monkeypatch.setattr(state.strategy, "_build_brute_force", failing_build)
     index.add(make_data(20, D))
     if falls_back:
         assert index.search(make_data(1, D), 1)[1][0, 0] >= 0

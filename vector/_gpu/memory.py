@@ -1,4 +1,4 @@
-"""How much device memory the GPU path may count on: the driver's free bytes plus the pools' idle bytes.
+"""Device memory for the GPU path: the bytes free to it (driver + idle pool bytes) and the fit check.
 
 ``cudaMemGetInfo`` reports memory held by CuPy's and RMM's pools as used, even where nothing
 lives in it (cudf.pandas reserves 80% of the card for its RMM pool at install). Bytes a pool
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["available_bytes", "rmm_pool_idle_bytes"]
+__all__ = ["available_bytes", "check_fits", "rmm_pool_idle_bytes", "size_text"]
 
 
 def rmm_pool_idle_bytes(resource: Any) -> int:
@@ -47,3 +47,16 @@ def available_bytes(
     if cupy_pool is not None:
         free += int(cupy_pool.free_bytes())
     return min(int(total), free + rmm_pool_idle_bytes(rmm_resource))
+
+
+def size_text(n_bytes: int) -> str:
+    return f"{n_bytes / 2**30:.2f} GiB" if n_bytes >= 2**30 else f"{n_bytes / 2**20:.2f} MiB"
+
+
+def check_fits(need: int, free: int, rows: int, d: int, kind: str) -> None:
+    """MemoryError (an OOM the caller turns into a CPU fallback) if ``need`` bytes do not fit."""
+    if need > free:
+        raise MemoryError(
+            f"{rows:,} x {d} vectors need about {size_text(need)} of GPU memory "
+            f"for {kind}; {size_text(free)} is free"
+        )
