@@ -116,7 +116,11 @@ STEPS: tuple[Step, ...] = (
         "numpy",
         needs=(),
         modules=("cupy",),
-        tests=("tests/accel/numpy/test_layer.py", "tests/accel/numpy/test_scenarios.py"),
+        tests=(
+            "tests/accel/test_device.py",
+            "tests/accel/numpy/test_layer.py",
+            "tests/accel/numpy/test_scenarios.py",
+        ),
         benchmarks=(
             (
                 "benchmarks/bench_numpy.py",
