@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from spark_plugin._hook import CONF_DEVICE, CONF_ENABLED, CONF_STRICT, OffloadError, Stats
+from spark_plugin._observe import CONF_EXPLAIN
 
 if TYPE_CHECKING:
     from spark_plugin._plan import ExplainReport
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CONF_DEVICE",
     "CONF_ENABLED",
+    "CONF_EXPLAIN",
     "CONF_STRICT",
     "ExplainReport",
     "OffloadError",

@@ -15,8 +15,11 @@ from spark_plugin import _aggstates, _ir, _stages, _worker
 
 
 def _register(spark: Any) -> None:
-    # Per session and cheap; registering every time avoids tracking sessions by identity.
-    spark.dataSource.register(_worker.StageSource)
+    """Once per session: registering again makes Spark log a warning ("replaced a previously
+    registered data source") on every action."""
+    manager = spark._jsparkSession.sessionState().dataSourceManager()
+    if not manager.dataSourceExists(_worker.StageSource.name()):
+        spark.dataSource.register(_worker.StageSource)
 
 
 Splits = tuple[tuple[tuple[str, int, int], ...], ...]

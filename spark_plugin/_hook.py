@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import html
+import logging
 import re
 import threading
 import time
@@ -10,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accel import core
+from spark_plugin import _observe, _writes
 
 CONF_ENABLED = "spark.accel.enabled"
 CONF_STRICT = "spark.accel.strict"
@@ -52,6 +55,32 @@ class Stats:
     #: GPU->CPU stage reruns during the last intercepted action.
     last_gpu_fallbacks: int = 0
 
+    def summary(self) -> str:
+        """One line of counts, then the recent fallbacks with their reasons (each once)."""
+        lines = [
+            f"spark_plugin: {self.offloaded} actions offloaded, {self.fallbacks} left to Spark, "
+            f"{self.gpu_fallbacks} GPU->CPU stage reruns"
+        ]
+        reasons = dict.fromkeys(f"{action}: {reason}" for action, reason in self.fallback_reasons)
+        lines.extend(f"  left to Spark: {r}" for r in reasons)
+        lines.extend(f"  GPU->CPU rerun: {r}" for r in dict.fromkeys(self.gpu_fallback_reasons))
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython shows the summary, not the dataclass fields."""
+        printer.text("Stats(...)" if cycle else self.summary())
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the counts, then a table of the fallbacks and reruns with their reasons."""
+        head, *rest = self.summary().splitlines()
+        rows = "".join(
+            f"<tr><td>{html.escape(kind)}</td><td style='text-align:left'>"
+            f"{html.escape(reason)}</td></tr>"
+            for kind, _, reason in (line.strip().partition(": ") for line in rest)
+        )
+        table = f"<table><tr><th>what</th><th>why</th></tr>{rows}</table>" if rows else ""
+        return f"<div class='accel-spark-stats'><p><b>{html.escape(head)}</b></p>{table}</div>"
+
 
 STATS = Stats()
 
@@ -76,6 +105,7 @@ def install() -> None:
             original = cls.__dict__[name]
             _originals[name] = original
             setattr(cls, name, _wrap(name, original))
+        _writes.install(_active, _run_once)
 
 
 def uninstall() -> None:
@@ -87,6 +117,7 @@ def uninstall() -> None:
         for name, original in _originals.items():
             setattr(cls, name, original)
         _originals.clear()
+        _writes.uninstall()
 
 
 def _conf_true(spark: Any, key: str) -> bool:
@@ -111,16 +142,26 @@ def engine_name(resolution: core.Resolution) -> str:
     return resolution.engine("spark")
 
 
+def _active(spark: Any) -> bool:
+    """Offload this call: the plugin is on and this is not a call made from inside one."""
+    return not getattr(_state, "busy", False) and _conf_true(spark, CONF_ENABLED)
+
+
+def _run_once(name: str, original: Any, df: Any, args: Any, kwargs: Any) -> Any:
+    """``_run`` with re-entry off: the Spark calls made inside it are plain Spark's."""
+    _state.busy = True
+    try:
+        return _run(name, original, df, args, kwargs)
+    finally:
+        _state.busy = False
+
+
 def _wrap(name: str, original: Any) -> Any:
     @functools.wraps(original)
     def action(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if getattr(_state, "busy", False) or not _conf_true(self.sparkSession, CONF_ENABLED):
+        if not _active(self.sparkSession):
             return original(self, *args, **kwargs)
-        _state.busy = True
-        try:
-            return _run(name, original, self, args, kwargs)
-        finally:
-            _state.busy = False
+        return _run_once(name, original, self, args, kwargs)
 
     action.__accel_original__ = original  # type: ignore[attr-defined]
     return action
@@ -185,20 +226,21 @@ def _run(name: str, original: Any, df: Any, args: tuple[Any, ...], kwargs: dict[
     from spark_plugin import _execute, _plan, _worker
 
     spark = df.sparkSession
+    call = _observe.site_text(name, _observe.call_site())
     strict = _strict(spark)
     resolution = resolve_device(spark)  # an explicit "gpu" with no GPU raises here, by design
+    engine = engine_name(resolution)
+    spark_run = functools.partial(_on_spark, name, original, df, args, kwargs, call, strict)
     try:
-        report = _plan.decide(df, engine_name(resolution))
+        report = _plan.decide(df, engine)
     except (*_PLANNING_ERRORS, Py4JError) as exc:
         STATS.last_report = None
-        reason = f"planning failed: {type(exc).__name__}: {exc}"
-        _fallback(name, reason, strict, exc, engine_name(resolution))
-        return original(df, *args, **kwargs)
+        return spark_run(f"planning failed: {type(exc).__name__}: {exc}", exc, engine)
     STATS.last_report = report
     STATS.last_gpu_fallbacks = 0
+    _observe.log_explain(spark, call, report)
     if not report.offloaded:
-        _fallback(name, "; ".join(report.reasons), strict, engine=engine_name(resolution))
-        return original(df, *args, **kwargs)
+        return spark_run("; ".join(report.reasons), None, engine)
     start = time.perf_counter()  # the offloaded action: building the stages and running them
     try:
         assert report.plan is not None
@@ -213,28 +255,49 @@ def _run(name: str, original: Any, df: Any, args: tuple[Any, ...], kwargs: dict[
             strict,
             reruns,
         )
-        result = original(offloaded, *args, **kwargs)
+        with _observe.spark_job(spark.sparkContext, call, f"offloaded by accel ({engine})"):
+            result = original(offloaded, *args, **kwargs)
         seconds = time.perf_counter() - start
     except (*_PLANNING_ERRORS, *_execution_errors()) as exc:
         # Spark's own answer (or Spark's own error, e.g. an ANSI overflow) comes from a rerun.
-        reason = f"offloaded run failed: {summarize(exc)}"
-        _fallback(name, reason, strict, exc, engine_name(resolution))
-        return original(df, *args, **kwargs)
-    _count_gpu_fallbacks(list(reruns.value))
+        return spark_run(f"offloaded run failed: {summarize(exc)}", exc, engine)
+    reasons = _worker.distinct_reruns(reruns.value)
+    _count_gpu_fallbacks(reasons)
     STATS.offloaded += 1
     STATS.last_offloaded = True
     core.ledger.record_call(
-        LIBRARY,
-        f"DataFrame.{name}",
-        device=resolution.device,
-        seconds=seconds,
-        engine=engine_name(resolution),
+        LIBRARY, f"DataFrame.{name}", device=resolution.device, seconds=seconds, engine=engine
+    )
+    _observe.log(
+        spark,
+        logging.INFO,
+        f"offloaded {call}: engine {engine}, {report.stages}; "
+        f"{len(reasons)} GPU->CPU stage reruns; {seconds:.3f} s",
     )
     return result
 
 
+def _on_spark(
+    name: str,
+    original: Any,
+    df: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    call: str,
+    strict: bool,
+    reason: str,
+    cause: BaseException | None,
+    engine: str,
+) -> Any:
+    """Plain Spark runs the action (its answer, or its own error), after saying why."""
+    _observe.log(df.sparkSession, logging.INFO, f"{call} left to Spark: {reason}")
+    _fallback(name, reason, strict, cause, engine)  # strict: raises here
+    with _observe.spark_job(df.sparkSession.sparkContext, call):
+        return original(df, *args, **kwargs)
+
+
 def _count_gpu_fallbacks(reasons: list[str]) -> None:
-    """The GPU->CPU stage reruns the tasks reported (a task Spark retried reports twice)."""
+    """The GPU->CPU stage reruns the tasks reported, each once (see ``_worker.distinct_reruns``)."""
     STATS.gpu_fallbacks += len(reasons)
     STATS.last_gpu_fallbacks = len(reasons)
     STATS.gpu_fallback_reasons.extend(reasons)

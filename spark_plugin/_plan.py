@@ -9,7 +9,16 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from spark_plugin import _execute, _ir, _relations, _reorder, _stages, _translate
+from spark_plugin import (
+    _capture,
+    _distribution,
+    _execute,
+    _ir,
+    _relations,
+    _reorder,
+    _stages,
+    _translate,
+)
 
 #: Confs whose non-default values change answers in ways we do not reproduce.
 _REQUIRED_CONFS = {
@@ -41,6 +50,22 @@ class ExplainReport:
     gpu_stages: tuple[Any, ...] = ()
     #: Why the stages were not offered to cudf-polars' translator ("" when they were).
     gpu_check: str = "not checked"
+    #: Spark's physical plan, read when first asked for (``distribution``, ``str()``).
+    physical: _capture.PhysicalPlan | None = field(default=None, repr=False, compare=False)
+    #: The operators as they run offloaded, one per line, where their order is not Spark's
+    #: (semi and anti joins moved above inner joins, see ``_reorder``); () where it is.
+    runs_as: tuple[str, ...] = ()
+
+    @property
+    def distribution(self) -> _distribution.Distribution | None:
+        """How Spark distributes the query (joins, aggregates, exchanges); None: not read."""
+        return self.physical.distribution() if self.physical is not None else None
+
+    def _annotated(self) -> _translate.ExplainNode | None:
+        """The operator tree with Spark's distribution after each join, aggregate, sort, scan."""
+        if self.physical is None or self.tree is None:
+            return self.tree
+        return self.physical.annotate(self.tree)
 
     def __str__(self) -> str:
         if self.offloaded:
@@ -48,11 +73,17 @@ class ExplainReport:
         else:
             head = "accel: the query runs on plain Spark (not offloaded)"
         lines = [head]
+        if self.distribution is not None:
+            lines.append(f"Spark's distribution: {self.distribution.describe()}")
+        tree = self._annotated()
         if self.reasons and not self.offloaded:
             lines.append("reasons:")
             lines.extend(f"  - {r}" for r in self.reasons)
-        if self.tree is not None:
-            _render(self.tree, 0, self.offloaded, lines)
+        if tree is not None:
+            _render(tree, 0, self.offloaded, lines)
+        if self.runs_as:
+            lines.append("runs offloaded in this order (the plugin's join order, not Spark's):")
+            lines.extend(f"  {line}" for line in self.runs_as)
         if self.offloaded and self.gpu_check:
             lines.append(f"GPU engine: {self.gpu_check}")
         elif self.offloaded:
@@ -68,8 +99,9 @@ class ExplainReport:
     def _repr_html_(self) -> str:
         """Jupyter: a table of the operators, each with its marker and reasons."""
         rows: list[str] = []
-        if self.tree is not None:
-            _html_rows(self.tree, 0, self.offloaded, rows)
+        tree = self._annotated()
+        if tree is not None:
+            _html_rows(tree, 0, self.offloaded, rows)
         head = html.escape(str(self).splitlines()[0])
         return (
             f"<p><b>{head}</b></p><table><tr><th></th><th>operator</th><th>why not</th></tr>"
@@ -100,6 +132,22 @@ def _render(node: _translate.ExplainNode, depth: int, offloaded: bool, lines: li
         _render(child, depth + 1, offloaded, lines)
 
 
+def _plan_lines(plan: _ir.Plan, depth: int = 0) -> list[str]:
+    """Our IR plan as an indented tree of operator labels."""
+    if isinstance(plan, _ir.Scan):
+        label = f"Scan parquet {plan.table}"
+    elif isinstance(plan, _ir.Join):
+        label = f"Join {plan.how} on {len(plan.left_keys)} keys"
+    elif isinstance(plan, _ir.Limit):
+        label = f"Limit {plan.n}"
+    else:
+        label = type(plan).__name__
+    lines = ["  " * depth + label]
+    for child in _ir.children(plan):
+        lines.extend(_plan_lines(child, depth + 1))
+    return lines
+
+
 def _all_reasons(node: _translate.ExplainNode) -> list[str]:
     out = [f"{node.label}: {r}" for r in node.reasons]
     for child in node.children:
@@ -124,31 +172,6 @@ def _check_file_schema(relation: _relations.Relation, columns: list[tuple[str, s
         if actual != wanted and not (dtype == "string" and str(actual) == "large_string"):
             return f"column {name} is {actual} in the file but Spark reads it as {dtype}"
     return ""
-
-
-#: Characters per py4j answer: under the JVM writer's 8 KiB buffer even as UTF-8 of mostly ASCII.
-_CHUNK = 4000
-
-
-def plan_json(spark: Any, jplan: Any) -> str:
-    """``jplan.toJSON()``, fetched in pieces.
-
-    A py4j answer over the JVM side's 8 KiB write buffer leaves in two writes; Nagle's algorithm
-    holds the second until this side acknowledges the first, which Linux delays by 40 ms. TPC-H
-    plans are 12-60 KB, so one ``toJSON()`` cost ~45 ms where the pieces cost ~10 ms. The JSON
-    is the same text: ``toJSON`` is ``compact(render(jsonValue))`` and json4s' Jackson mapper
-    writes the same compact form.
-    """
-    try:
-        jvm = spark._jvm
-        methods = getattr(jvm.org.json4s.jackson, "JsonMethods$").__getattr__("MODULE$")
-        writer = jvm.java.io.StringWriter()
-        methods.mapper().writeValue(writer, jplan.jsonValue())
-        buffer = writer.getBuffer()
-        size = buffer.length()
-        return "".join(buffer.substring(i, min(size, i + _CHUNK)) for i in range(0, size, _CHUNK))
-    except Exception:  # noqa: BLE001 - another json4s layout: the plain call is always right
-        return str(jplan.toJSON())
 
 
 #: How Spark prints an expression in TRY mode: ``try_add(``, ``try_divide(``, ``try_cast(``,
@@ -227,26 +250,31 @@ def decide(df: Any, engine: str = "polars-cpu") -> ExplainReport:
         reasons.append("streaming queries are not offloaded")
     qe = jdf.queryExecution()
     optimized = qe.optimizedPlan()
-    text = plan_json(spark, optimized)
+    text = _capture.plan_json(spark, optimized)
     nodes = json.loads(text)
     reasons.extend(_lost_in_json(optimized, text))
     relations = _relations.find_relations(optimized)
     translator = _translate.Translator(relations, settings, _check_file_schema)
     plan, tree = translator.translate(nodes)
     reasons.extend(_all_reasons(tree))
+    physical = _capture.PhysicalPlan(spark, qe, nodes, relations)
     if plan is not None and not reasons and len(plan.output) != len(df.schema.fields):
         # The relation's columns of types we do not read reach the result unchanged.
         kinds = sorted({f.dataType.simpleString() for f in df.schema.fields})
         reasons.append(f"the result has columns of types not offloaded (among {', '.join(kinds)})")
     stage_plan = None
+    runs_as: tuple[str, ...] = ()
     if plan is not None and not reasons:
-        plan = _reorder.float_semi_joins(plan)
+        reordered = _reorder.float_semi_joins(plan)
+        if reordered != plan:
+            runs_as = tuple(_plan_lines(reordered))
+        plan = reordered
         stage_plan = _execute.place(_stages.plan_stages(plan), spark)
     offloaded = plan is not None and not reasons
     elapsed = (time.perf_counter() - started) * 1000
     return ExplainReport(
         offloaded,
-        tuple(reasons),
+        tuple(dict.fromkeys(reasons)),  # once each: two operators may give the same reason
         tree,
         engine,
         stage_plan.describe() if stage_plan else "",
@@ -254,4 +282,6 @@ def decide(df: Any, engine: str = "polars-cpu") -> ExplainReport:
         plan if offloaded else None,
         stage_plan,
         settings,
+        physical=physical,
+        runs_as=runs_as,
     )

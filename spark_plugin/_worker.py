@@ -182,7 +182,7 @@ def engine_collect(stage: Stage) -> Collect:
 
     def record(reason: str) -> None:
         if stage.gpu_reruns is not None:
-            stage.gpu_reruns.add([reason])
+            stage.gpu_reruns.add([(*_task_identity(stage), reason)])
 
     def run(frame: pl.LazyFrame) -> pl.DataFrame:
         return _engine.collect(
@@ -264,8 +264,34 @@ def map_stage(stage: Stage) -> Any:
     return run
 
 
+def _task_identity(stage: Stage) -> tuple[str, int, int, int]:
+    """(which stage of ours, partition, Spark stage id, attempt) of the running task."""
+    from pyspark import TaskContext
+
+    which = "map" if stage.input_fields else "source"
+    context = TaskContext.get()
+    if context is None:
+        return which, -1, -1, -1
+    return which, context.partitionId(), context.stageId(), context.attemptNumber()
+
+
+def distinct_reruns(entries: list[Any]) -> list[str]:
+    """The reasons of each task of ours once: a task Spark retried (or computed again in another
+    job, as a sort's sampling job does) reports from each attempt; only its last one counts."""
+    last: dict[tuple[str, int], tuple[int, int]] = {}
+    for which, partition, stage_id, attempt, _ in entries:
+        key = (which, partition)
+        last[key] = max(last.get(key, (stage_id, attempt)), (stage_id, attempt))
+    return [
+        reason
+        for which, partition, stage_id, attempt, reason in entries
+        if last[(which, partition)] == (stage_id, attempt)
+    ]
+
+
 class ReasonList:
-    """A Spark ``AccumulatorParam``: lists of reasons, concatenated (one per GPU->CPU rerun)."""
+    """A Spark ``AccumulatorParam``: lists of (task identity..., reason), one per GPU->CPU rerun,
+    concatenated."""
 
     def zero(self, value: list[str]) -> list[str]:
         return []

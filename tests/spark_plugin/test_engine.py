@@ -252,18 +252,24 @@ def test_having_runs_with_the_final_aggregate() -> None:
     )
 
 
-def test_an_aggregate_joined_on_its_key_reads_only_the_keys_the_other_side_has() -> None:
-    """TPC-H q17's shape: rows JOIN (SELECT key, avg(v) ... GROUP BY key) ON key. Groups whose
+@pytest.mark.parametrize("ansi", [False, True], ids=["non_ansi", "ansi"])
+@pytest.mark.parametrize("overflow", [False, True], ids=["fits", "overflows"])
+def test_an_aggregate_joined_on_its_key_reads_only_the_keys_the_other_side_has(
+    ansi: bool, overflow: bool
+) -> None:
+    """TPC-H q17's shape: rows JOIN (SELECT key, sum(v) ... GROUP BY key) ON key. Groups whose
     key the other side lacks are dropped by the join, so they are never aggregated; the answer
-    is the same."""
+    is the same. Not under ANSI with an overflow check in the aggregate: Spark sums every group,
+    and raises where one the join drops overflows (here key 4)."""
     from spark_plugin import _compile
 
+    big = 2**63 - 1 if overflow else 0
     left_scan = _ir.Scan("l", ("l",), (("k", "_1", "long"),), 10)
     right_scan = _ir.Scan("r", ("r",), (("k", "_2", "long"), ("v", "_3", "long")), 10)
     frames = {
         "l": pl.LazyFrame({"_1": [1, 3, None, 3]}, schema={"_1": pl.Int64}),
         "r": pl.LazyFrame(
-            {"_2": [1, 1, 2, 3, None, 4], "_3": [10, 20, 30, 40, 50, 60]},
+            {"_2": [1, 1, 2, 3, None, 4, 4], "_3": [10, 20, 30, 40, 50, 60, big]},
             schema={"_2": pl.Int64, "_3": pl.Int64},
         ),
     }
@@ -276,14 +282,18 @@ def test_an_aggregate_joined_on_its_key_reads_only_the_keys_the_other_side_has()
 
     def compile_join() -> pl.LazyFrame:
         compiler = _compile.Compiler(
-            _ir.Settings(),
+            _ir.Settings(ansi=ansi),
             lambda node: frames[node.table] if isinstance(node, _ir.Scan) else pl.LazyFrame(),
             lambda f: f.collect(),
         )
         return compiler.plan(join)
 
     frame = compile_join()
-    assert "SEMI JOIN" in frame.explain(optimized=False)
+    assert ("SEMI JOIN" in frame.explain(optimized=False)) is not ansi
+    if ansi and overflow:
+        with pytest.raises(pl.exceptions.InvalidOperationError, match="SPARK_ANSI_ERROR"):
+            frame.collect()
+        return
     rows = sorted(frame.collect().rows(), key=str)
     assert rows == [(1, 1, 30), (3, 3, 40), (3, 3, 40)]
 
@@ -373,3 +383,24 @@ def test_int128_sums_cross_the_shuffle_as_two_longs_exactly() -> None:
     final = compiler.aggregate(agg, internal, "final").collect()
     got = dict(final.rows())
     assert got == {1: -5, 2: 2**64 + 2, 3: 7 - 2**70}
+
+
+def test_a_retried_task_counts_its_reruns_once() -> None:
+    """Each report carries (stage of ours, partition, Spark stage, attempt): a task that Spark
+    retried, or computed again in a later job, counts only its last attempt."""
+    from spark_plugin._worker import distinct_reruns
+
+    entries = [
+        ("source", 0, 3, 0, "RuntimeError: no device"),  # attempt 0 failed after its rerun
+        ("source", 0, 3, 1, "RuntimeError: no device"),  # the retry
+        ("source", 1, 3, 0, "RuntimeError: no device"),
+        ("map", 0, 4, 0, "RuntimeError: no device"),
+        ("map", 0, 4, 0, "MemoryError: out of memory"),  # two queries of one task
+        ("source", 1, 2, 0, "RuntimeError: no device"),  # a sort's sampling job, earlier
+    ]
+    assert distinct_reruns(entries) == [
+        "RuntimeError: no device",
+        "RuntimeError: no device",
+        "RuntimeError: no device",
+        "MemoryError: out of memory",
+    ]

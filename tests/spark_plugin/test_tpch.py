@@ -50,10 +50,12 @@ def test_tpch_offload_count_recorded(tmp_path_factory: pytest.TempPathFactory) -
 
 @pytest.mark.gpu
 @pytest.mark.parametrize("number", [1, 3, 5, 6, 9, 13, 18], ids=lambda n: f"q{n}")
-def test_gpu_engine_stage_equals_cpu_engine(spark: Any, tpch_tables: Path, number: int) -> None:
+def test_gpu_engine_stage_equals_cpu_engine(
+    spark: Any, tpch_tables: Path, number: int, gpu_import: Any
+) -> None:
     """GPU tier: the first stage of each query (scan → joins → partial aggregate, whole table),
     run on cudf-polars with no CPU rerun allowed, equals the Polars CPU engine's output."""
-    pytest.importorskip("cudf_polars")
+    gpu_import("cudf_polars")
     import polars as pl
 
     from spark_plugin import _execute, _worker

@@ -1,0 +1,260 @@
+"""Spark expressions (JSON) → our IR expressions: the rules, one per expression family.
+
+Every expression we cannot offload records a reason and raises :class:`Unsupported`, which the
+operator catches, so the explain report lists all of them (spark-rapids' tag-then-convert).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from spark_plugin import _ir, _types
+from spark_plugin._ir import Call, Case, Col, Expr, Lit
+from spark_plugin._relations import Relation
+from spark_plugin._translate.nodes import (
+    ExplainNode,
+    Item,
+    JsonNode,
+    Unsupported,
+    internal_name,
+    object_name,
+    short_class,
+)
+
+_COMPARISONS = {
+    "EqualTo": "eq",
+    "EqualNullSafe": "eq_null_safe",
+    "LessThan": "lt",
+    "LessThanOrEqual": "le",
+    "GreaterThan": "gt",
+    "GreaterThanOrEqual": "ge",
+}
+_ARITHMETIC = {"Add": "add", "Subtract": "sub", "Multiply": "mul", "Divide": "div"}
+_STRING_PREDICATES = {"StartsWith": "startswith", "EndsWith": "endswith", "Contains": "contains"}
+_DATE_PARTS = {"Year": "year", "Month": "month", "DayOfMonth": "day", "Quarter": "quarter"}
+#: Casts whose answers we reproduce exactly (from, to); decimals are handled separately.
+_CASTS = {
+    ("byte", "short"),
+    ("byte", "integer"),
+    ("byte", "long"),
+    ("short", "integer"),
+    ("short", "long"),
+    ("integer", "long"),
+    ("byte", "double"),
+    ("short", "double"),
+    ("integer", "double"),
+    ("long", "double"),
+    ("float", "double"),
+    ("date", "date"),
+}
+
+
+def parse_literal(value: Any, dtype: str) -> Any:
+    """The Python value of a Spark JSON literal (decimals as unscaled ints)."""
+    if value is None:
+        return None
+    if dtype in _types.INTEGRAL:
+        return int(value)
+    if dtype in _types.FLOATING:
+        return float(value)
+    if dtype == "boolean":
+        return str(value).lower() == "true"
+    if dtype == "string":
+        return str(value)
+    if dtype == "date":
+        return dt.date.fromisoformat(str(value))
+    if _types.is_decimal(dtype):
+        _, scale = _types.decimal_ps(dtype)
+        return int(decimal.Decimal(str(value)).scaleb(scale))
+    raise NotImplementedError(f"literal of type {dtype}")
+
+
+class ExprTranslator:
+    """Translates expressions; :class:`~spark_plugin._translate.plans.Translator` adds operators."""
+
+    def __init__(
+        self,
+        relations: Mapping[int, Relation],
+        settings: _ir.Settings,
+        schema_check: Callable[[Relation, list[tuple[str, str]]], str] | None = None,
+    ) -> None:
+        self._relations = relations
+        self._settings = settings
+        self._schema_check = schema_check
+        self._reasons: list[str] = []
+        self._below_expand = False
+        #: The explain trees of the scalar subqueries of the operator being translated.
+        self._subquery_explains: list[ExplainNode] = []
+
+    def _fail(self, reason: str) -> Unsupported:
+        self._reasons.append(reason)
+        return Unsupported(reason)
+
+    def expr(self, item: Item) -> Expr:
+        node, kids = item
+        name = short_class(node)
+        args = [self.expr(kid) for kid in kids] if name not in _NO_EAGER_CHILDREN else []
+
+        if name == "AttributeReference":
+            dtype = node["dataType"]
+            if not isinstance(dtype, str) or not _types.is_supported(dtype):
+                raise self._fail(f"column {node['name']} has type {dtype}, not offloaded")
+            return Col(internal_name(node), dtype)
+        if name == "Literal":
+            dtype = node["dataType"]
+            if not isinstance(dtype, str):
+                raise self._fail(f"literal of type {dtype} is not offloaded")
+            if dtype == "null":
+                return Lit(None, "null")
+            if not _types.is_supported(dtype) or dtype == "timestamp":
+                raise self._fail(f"literal of type {dtype} is not offloaded")
+            return Lit(parse_literal(node.get("value"), dtype), dtype)
+        if name == "Alias":
+            return args[0]
+        if name in ("KnownFloatingPointNormalized", "NormalizeNaNAndZero"):
+            return Call("normalize", (args[0],), args[0].dtype)
+        if name in ("And", "Or"):
+            return Call(name.lower(), tuple(args), "boolean")
+        if name == "Not":
+            return Call("not", tuple(args), "boolean")
+        if name in ("IsNull", "IsNotNull"):
+            return Call("isnull" if name == "IsNull" else "isnotnull", tuple(args), "boolean")
+        if name in _COMPARISONS:
+            self._same_family(name, args)
+            return Call(_COMPARISONS[name], tuple(args), "boolean")
+        if name in _ARITHMETIC:
+            return self._arithmetic(_ARITHMETIC[name], args)
+        if name in ("UnaryMinus", "Abs"):
+            return self._sign_op("neg" if name == "UnaryMinus" else "abs", node, args[0])
+        if name in ("Remainder", "IntegralDivide"):
+            if args[0].dtype not in _types.INTEGRAL or args[0].dtype != args[1].dtype:
+                raise self._fail(f"{name} on {args[0].dtype} is not offloaded")
+            op = "mod" if name == "Remainder" else "intdiv"
+            return Call(op, tuple(args), args[0].dtype if op == "mod" else "long")
+        if name == "UnscaledValue":
+            return Call("unscaled", (args[0],), "long")
+        if name == "MakeDecimal":
+            dtype = _types.decimal(int(node["precision"]), int(node["scale"]))
+            null_on_overflow = bool(node.get("nullOnOverflow", True))
+            return Call("make_decimal", (args[0],), dtype, (null_on_overflow,))
+        if name == "Cast":
+            return self._cast(args[0], node["dataType"])
+        if name == "In":
+            if not all(isinstance(a, Lit) for a in args[1:]):
+                raise self._fail("IN with non-literal values is not offloaded")
+            if args[0].dtype in _types.FLOATING:
+                raise self._fail("IN on floating point values is not offloaded (NaN rules)")
+            return Call("in", tuple(args), "boolean")
+        if name == "InSet":
+            raise self._fail("InSet (large IN list) is not offloaded")
+        if name == "Like":
+            if not isinstance(args[1], Lit):
+                raise self._fail("LIKE with a non-literal pattern is not offloaded")
+            escape = node.get("escapeChar") or "\\"
+            return Call("like", tuple(args), "boolean", (str(escape),))
+        if name in _STRING_PREDICATES:
+            if not isinstance(args[1], Lit):
+                raise self._fail(f"{name} with a non-literal pattern is not offloaded")
+            return Call(_STRING_PREDICATES[name], tuple(args), "boolean")
+        if name == "Substring":
+            if args[0].dtype != "string":
+                raise self._fail("substring of binary is not offloaded")
+            return Call("substring", tuple(args), "string")
+        if name in ("Upper", "Lower"):
+            return Call(name.lower(), tuple(args), "string")
+        if name == "Length":
+            if args[0].dtype != "string":
+                raise self._fail("length of binary is not offloaded")
+            return Call("length", tuple(args), "integer")
+        if name == "Concat":
+            if any(a.dtype != "string" for a in args):
+                raise self._fail("concat of non-strings is not offloaded")
+            return Call("concat", tuple(args), "string")
+        if name in _DATE_PARTS:
+            if args[0].dtype != "date":
+                raise self._fail(f"{name} of {args[0].dtype} is not offloaded")
+            return Call(_DATE_PARTS[name], tuple(args), "integer")
+        if name == "CaseWhen":
+            n = len(node.get("branches") or [])
+            branches = tuple((args[2 * i], args[2 * i + 1]) for i in range(n))
+            otherwise = args[2 * n] if len(args) > 2 * n else None
+            return Case(branches, otherwise, self._common([v for _, v in branches], otherwise))
+        if name == "If":
+            return Case(((args[0], args[1]),), args[2], self._common([args[1]], args[2]))
+        if name == "Coalesce":
+            return Call("coalesce", tuple(args), self._common(args, None))
+        if name == "ScalarSubquery":
+            return self._scalar_subquery(node)
+        if name in ("AggregateExpression",):
+            return self._aggregate(node, args)
+        raise self._fail(f"expression {name} is not offloaded")
+
+    def _same_family(self, name: str, args: list[Expr]) -> None:
+        left, right = args[0].dtype, args[1].dtype
+        if "null" in (left, right):
+            return
+        if left != right and not (_types.is_decimal(left) and _types.is_decimal(right)):
+            raise self._fail(f"{name} between {left} and {right} is not offloaded")
+
+    def _common(self, values: list[Expr], otherwise: Expr | None) -> str:
+        types = {v.dtype for v in [*values, *([otherwise] if otherwise else [])]} - {"null"}
+        if len(types) > 1:
+            raise self._fail(f"branches of types {sorted(types)} are not offloaded")
+        return types.pop() if types else "null"
+
+    def _arithmetic(self, op: str, args: list[Expr]) -> Expr:
+        left, right = args[0].dtype, args[1].dtype
+        if _types.is_decimal(left) and _types.is_decimal(right):
+            p1, _ = _types.decimal_ps(left)
+            p2, _ = _types.decimal_ps(right)
+            if op in ("add", "sub") and max(p1, p2) >= 38:
+                raise self._fail("decimal(38) addition could overflow 128 bits; not offloaded")
+            return Call(op, tuple(args), _types.decimal_result(op, left, right))
+        if left != right:
+            raise self._fail(f"arithmetic between {left} and {right} is not offloaded")
+        if op == "div":
+            if left != "double":
+                raise self._fail(f"division of {left} is not offloaded")
+            return Call(op, tuple(args), "double")
+        if left not in _types.INTEGRAL and left not in _types.FLOATING:
+            raise self._fail(f"arithmetic on {left} is not offloaded")
+        return Call(op, tuple(args), left)
+
+    def _sign_op(self, op: str, node: JsonNode, arg: Expr) -> Expr:
+        """``-x`` / ``abs(x)``: the plan's own ``failOnError`` says whether MIN_VALUE raises
+        (ANSI when the DataFrame was made) or wraps to itself, as Java does."""
+        if not _types.is_numeric(arg.dtype):
+            raise self._fail(f"{op} of {arg.dtype} is not offloaded")
+        fail = node.get("failOnError")
+        fail_on_error = self._settings.ansi if fail is None else bool(fail)
+        return Call(op, (arg,), arg.dtype, (fail_on_error,))
+
+    def _cast(self, arg: Expr, target: Any) -> Expr:
+        if not isinstance(target, str):
+            raise self._fail(f"cast to {target} is not offloaded")
+        source = arg.dtype
+        if source == target:
+            return arg
+        if _types.is_decimal(target) and (_types.is_decimal(source) or source in _types.INTEGRAL):
+            return Call("cast", (arg,), target)
+        if (source, target) in _CASTS or (_types.is_decimal(source) and target == "double"):
+            return Call("cast", (arg,), target)
+        if source == "null" and _types.is_supported(target):
+            return Lit(None, target)
+        raise self._fail(f"cast from {source} to {target} is not offloaded")
+
+    def _aggregate(self, node: JsonNode, args: list[Expr]) -> Expr:
+        mode = object_name(node.get("mode"))
+        if mode != "Complete":
+            raise self._fail(f"aggregate mode {mode} is not offloaded")
+        raise AssertionError("aggregate expressions are translated by _agg_call")
+
+    def _scalar_subquery(self, node: JsonNode) -> Expr:
+        """A scalar subquery's plan: translated by the operator translator (plans.py)."""
+        raise self._fail("scalar subquery is not offloaded")
+
+
+_NO_EAGER_CHILDREN = frozenset({"AggregateExpression"})
