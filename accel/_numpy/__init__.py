@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from accel._device import Device
-from accel._numpy import _core, _hook
-from accel._numpy._core import STATE, DeviceArray
+from accel._numpy import _dispatch, _hook
+from accel._numpy._array import DeviceArray
+from accel._numpy._state import STATE
 from accel._report import LibraryStatus
 
 __all__ = [
@@ -24,17 +25,21 @@ __all__ = [
 treat_as_user_code = _hook.treat_as_user_code
 
 
-def _load_backend(kind: str) -> tuple[Any, str, tuple[type[BaseException], ...]]:
-    """The ``xp`` namespace for ``kind``, its name, and the errors that mean "fall back"."""
-    if kind == "simulated":
+def _load_backend(device: Device) -> tuple[Any, str, tuple[type[BaseException], ...]]:
+    """The ``xp`` namespace for ``device``, its name, and the errors that mean "fall back"."""
+    if device.is_simulated():
         from accel._numpy import _simulated
 
         xp = _simulated.make_namespace()  # CuPy's error classes, stood in for
-        return xp, "the simulated device", (*_core.BASE_FALLBACK_ERRORS, *cupy_fallback_errors(xp))
+        return (
+            xp,
+            "the simulated device",
+            (*_dispatch.BASE_FALLBACK_ERRORS, *cupy_fallback_errors(xp)),
+        )
     import cupy
 
     cupy.zeros(1).sum()  # touch the device now: a broken CUDA stack fails here, not mid-script
-    return cupy, "CuPy", (*_core.BASE_FALLBACK_ERRORS, *cupy_fallback_errors(cupy))
+    return cupy, "CuPy", (*_dispatch.BASE_FALLBACK_ERRORS, *cupy_fallback_errors(cupy))
 
 
 def cupy_fallback_errors(cupy: Any) -> tuple[type[BaseException], ...]:
@@ -52,13 +57,14 @@ def cupy_fallback_errors(cupy: Any) -> tuple[type[BaseException], ...]:
     return tuple(extra)
 
 
-def enable(kind: str, min_gpu_elements: int) -> LibraryStatus:
-    """Start the layer on ``kind`` ("simulated" or "gpu"); say how NumPy is served.
+def enable(device: Device | str, min_gpu_elements: int) -> LibraryStatus:
+    """Start the layer on ``device`` (SIMULATED, or GPU with CuPy); say how NumPy is served.
 
     A CuPy that cannot start (not installed, no driver, broken CUDA) leaves NumPy as it is
     and the status says why.
     """
-    if STATE.xp is None or STATE.kind != kind:
+    kind = Device(device)
+    if STATE.xp is None or STATE.kind is not kind:
         try:
             xp, engine, errors = _load_backend(kind)
         except (ImportError, OSError, RuntimeError, MemoryError, AttributeError) as exc:
@@ -69,7 +75,7 @@ def enable(kind: str, min_gpu_elements: int) -> LibraryStatus:
     STATE.active = True
     _hook.install()
     where = f"arrays of {min_gpu_elements:,}+ elements"
-    if kind == "simulated":
+    if kind.is_simulated():
         return LibraryStatus(
             "numpy", Device.SIMULATED, "accel.numpy on a host stand-in for CuPy", where
         )

@@ -6,6 +6,9 @@ from typing import Any
 
 import numpy as np
 
+from accel._numpy._array import DeviceArray
+from accel._numpy._state import STATE
+
 # The calls that cast values into an array's dtype, and where their source and target are.
 CAST_CALLS = frozenset({"ndarray.astype", "copyto", "ndarray.fill", "ndarray.__setitem__"})
 REASON = "the cast may overflow or be invalid: NumPy reports it (np.errstate), the device does not"
@@ -50,10 +53,8 @@ def unreported_error(call: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -
         return False
     if np.geterr().get(category) == "ignore":
         return False
-    from accel._numpy import _core
-
-    if isinstance(source, _core.DeviceArray):
-        return _escapes(source._fast, target, _core.STATE.xp)
+    if isinstance(source, DeviceArray):
+        return _escapes(source._fast, target, STATE.xp)
     if isinstance(source, (list, tuple)) and _holds_device(source):
         return True  # mixed device/host values: let NumPy look
     host = np.asarray(source) if not isinstance(source, np.ndarray) else source
@@ -64,10 +65,8 @@ def unreported_error(call: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -
 
 
 def _holds_device(values: Any) -> bool:
-    from accel._numpy import _core
-
     return any(
-        isinstance(v, _core.DeviceArray) or (isinstance(v, (list, tuple)) and _holds_device(v))
+        isinstance(v, DeviceArray) or (isinstance(v, (list, tuple)) and _holds_device(v))
         for v in values
     )
 
@@ -110,17 +109,16 @@ def unreported_division_error(name: str, method: str, inputs: tuple[Any, ...]) -
     operand is checked on its own (one device reduction each), so a True may be a false alarm."""
     if name not in INTEGER_DIVISIONS or method != "__call__" or len(inputs) != 2:
         return False
-    from accel._numpy import _core
-
     dividend, divisor = inputs
-    kinds = [getattr(v, "dtype", np.asarray(v).dtype).kind for v in inputs]
+    # not getattr(v, "dtype", np.asarray(v).dtype): that default copies a device array to the host
+    kinds = [(v.dtype if hasattr(v, "dtype") else np.asarray(v).dtype).kind for v in inputs]
     if not all(k in "iub" for k in kinds):
         return False
     errors = np.geterr()
 
     def values(v: Any) -> tuple[Any, Any]:
-        if isinstance(v, _core.DeviceArray):
-            return v._fast, _core.STATE.xp
+        if isinstance(v, DeviceArray):
+            return v._fast, STATE.xp
         return np.asarray(v), np
 
     if errors["divide"] != "ignore":
@@ -128,7 +126,7 @@ def unreported_division_error(name: str, method: str, inputs: tuple[Any, ...]) -
         if bool(xp.any(fast == 0)):
             return True
     if errors["over"] != "ignore" and name in ("floor_divide", "divmod"):
-        typed = [v.dtype if isinstance(v, _core.DeviceArray) else v for v in inputs]
+        typed = [v.dtype if isinstance(v, DeviceArray) else v for v in inputs]
         result = np.result_type(*typed)
         if result.kind == "i":
             low = np.iinfo(result).min

@@ -7,6 +7,8 @@ NumPy's types.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from typing import Any
 
 import numpy as np
@@ -40,6 +42,20 @@ MUTATING_FUNCTIONS = {
     "put_along_axis": (0, "arr"),
     "random.shuffle": (0, "x"),
 }
+# Functions whose result is a view of their first argument wherever NumPy's is (so ``.base``
+# names that array, and flags.owndata is False); a copy from the backend keeps no owner.
+VIEW_FUNCTIONS = frozenset(
+    {"reshape", "ravel", "squeeze", "transpose", "swapaxes", "moveaxis", "rollaxis"}
+    | {"expand_dims", "diagonal", "broadcast_to", "real", "imag", "flip", "fliplr", "flipud"}
+    | {"atleast_1d", "atleast_2d", "atleast_3d", "matrix_transpose", "permute_dims"}
+)
+
+
+def view_owner(call: str, args: tuple[Any, ...]) -> Any:
+    """The array ``call``'s result may be a view of (None where it makes new arrays)."""
+    return args[0] if call in VIEW_FUNCTIONS and args else None
+
+
 # ufunc.reduce CuPy refuses but computes under another name (same NaN rules, same dtype).
 REDUCE_EQUIVALENTS = {"maximum": "max", "minimum": "min", "logical_and": "all", "logical_or": "any"}
 
@@ -89,3 +105,44 @@ def mutated_argument(call: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -
 def floating_errors_asked_for() -> bool:
     """``np.errstate(...='raise'|'call'|'log')`` is on: the device reports no such errors."""
     return any(mode in ("raise", "call", "log") for mode in np.geterr().values())
+
+
+# a.choose(c0, c1, c2): the C method takes the choices as varargs, whatever its signature says
+_VARARGS_IN_C = frozenset({np.ndarray.choose})
+
+
+@functools.lru_cache(maxsize=1024)
+def _names_from_out(func: Any) -> tuple[int, tuple[str, ...]] | None:
+    """Where ``func`` takes ``out``, and the names of the parameters from there on (None if it
+    has no ``out`` that may be passed by keyword, or no signature to read)."""
+    if func in _VARARGS_IN_C:
+        return None
+    try:
+        parameters = list(inspect.signature(func).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    names = [p.name for p in parameters]
+    if "out" not in names:
+        return None
+    position = names.index("out")
+    after = parameters[position:]
+    if any(p.kind is p.VAR_POSITIONAL for p in parameters) or any(
+        p.kind is p.POSITIONAL_ONLY for p in after
+    ):
+        return None  # einsum(*operands, out=None): out is never given by position
+    return position, tuple(p.name for p in after if p.kind is not p.VAR_KEYWORD)
+
+
+def out_by_keyword(
+    func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """``np.outer(a, b, out)``: an ``out`` given by position is given by keyword (and so are the
+    arguments after it), so that placement sees it: into a host array, NumPy writes."""
+    try:
+        where = _names_from_out(func)
+    except TypeError:  # an unhashable callable
+        return args, kwargs
+    if where is None or len(args) <= where[0]:
+        return args, kwargs
+    position, names = where
+    return args[:position], {**kwargs, **dict(zip(names, args[position:], strict=False))}

@@ -64,6 +64,7 @@ def probe() -> dict[str, Any]:
         "linalg": cupy.linalg,
         "fft": cupy.fft,
         "random": cupy.random,
+        "lib.stride_tricks": cupy.lib.stride_tricks,
     }
     names = {key: frozenset(_public_callables(module)) for key, module in namespaces.items()}
     ufunc_type = type(cupy.add)

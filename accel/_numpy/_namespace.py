@@ -10,8 +10,12 @@ from typing import Any
 
 import numpy as np
 
-from accel._numpy import _compat, _core, _random
-from accel._numpy._core import STATE, DeviceArray, dispatch, place_result, wants_device
+from accel._numpy import _compat, _dispatch, _random, _transfer
+from accel._numpy._array import DeviceArray, ours
+from accel._numpy._dispatch import dispatch
+from accel._numpy._modules import HostArgsModule, ReplacingModule, multiarray_umath
+from accel._numpy._placement import has_device, place_result, scan, wants_device
+from accel._numpy._state import ARRAY_RESULT_CALLS, DEVICE_DTYPE_CHARS, STATE
 
 # Submodules with device counterparts; every other submodule (ma, char...) is NumPy's, except
 # numpy.testing, whose helpers are handed host copies (see HostArgsModule).
@@ -21,6 +25,8 @@ HOST_ARGS_SUBMODULES = ("testing",)
 # import assert_equal`` in NumPy's own lib tests: it asks ``isinstance(x, real ndarray)``)
 HOST_ARGS_DOTTED = ("ma.testutils",)
 _host_args_modules: dict[str, Any] = {}
+# modules of numpy.lib that are NumPy's except for a few names (see _lib, _stride_tricks)
+_replacing_modules: dict[str, Any] = {}
 
 
 class _NDArrayMeta(type):
@@ -96,15 +102,24 @@ class UfuncProxy:
         real = self._ufunc if method == "__call__" else getattr(self._ufunc, method)
         if not wants_device(args, kwargs):
             return place_result(real(*args, **kwargs), self.__name__)
-        if _core._has_device(args) or not all(_core._ours(a) for a in args):
+        if has_device(args) or not all(ours(a) for a in args):
             # NumPy's override protocol decides (a pandas Series gets to answer first).
             return real(*args, **kwargs)
-        return _core.call_ufunc(self._ufunc, method, args, kwargs)
+        return _dispatch.call_ufunc(self._ufunc, method, args, kwargs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return self._call(args, kwargs)
+        except ValueError as exc:
+            retry = _transfer.user_array_likes(exc, args, kwargs)
+            if retry is None:
+                raise
+            return self._call(*retry)
+
+    def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if not kwargs:
             # the common small call, kept short: under the threshold it is NumPy plus a scan
-            size = _core._scan(args)
+            size = scan(args)
             if 0 <= size < STATE.min_elements:
                 result = self._ufunc(*args)
                 if type(result) is np.ndarray and result.size >= STATE.min_elements:
@@ -158,21 +173,31 @@ class FunctionProxy:
         self.__doc__ = getattr(real, "__doc__", None)
         self._call = call
         self._short = call.rsplit(".", 1)[-1]
-        self._scalar = call not in _core.ARRAY_RESULT_CALLS
-        self._fast = _core._fast_function_by_name(call)
+        self._scalar = call not in ARRAY_RESULT_CALLS
+        self._fast = _dispatch.fast_function_by_name(call)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return self._call_placed(args, kwargs)
+        except ValueError as exc:
+            retry = _transfer.user_array_likes(exc, args, kwargs)
+            if retry is None:
+                raise
+            return self._call_placed(*retry)
+
+    def _call_placed(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if not kwargs and self._short not in _CREATORS:
             # the common small call, kept short: under the threshold it is NumPy plus a scan
-            size = _core._scan(args)
+            size = scan(args)
             if 0 <= size < STATE.min_elements or (size >= 0 and not STATE.active):
                 result = self.__wrapped__(*args)
                 if type(result) is np.ndarray and result.size >= STATE.min_elements:
                     return place_result(result, self._call)
                 return result
-        if not STATE.active and not _core._has_device(args):
+        if not STATE.active and not has_device(args):
             return self.__wrapped__(*args, **kwargs)
         created = _creation_size(self._short, args, kwargs) if self._short in _CREATORS else 0
+        args, kwargs = _compat.out_by_keyword(self.__wrapped__, args, kwargs)
         return dispatch(
             self._call,
             self.__wrapped__,
@@ -182,6 +207,7 @@ class FunctionProxy:
             scalar_result=self._scalar,
             created=created,
             mutates=_compat.mutated_argument(self._call, args, kwargs),
+            owner=_owner(_compat.view_owner(self._call, args)),
         )
 
     def __get__(self, instance: Any, owner: Any = None) -> Any:
@@ -205,6 +231,10 @@ class FunctionProxy:
         return (pydoc.locate, (f"numpy.{self._call}",))
 
 
+def _owner(value: Any) -> DeviceArray | None:
+    return value if isinstance(value, DeviceArray) else None
+
+
 def _shape_size(shape: Any) -> int:
     if isinstance(shape, (int, np.integer)):
         return int(shape)
@@ -216,7 +246,7 @@ def _creation_size(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
     if the dtype asked for cannot live on the device)."""
     try:
         dtype = kwargs.get("dtype")
-        if dtype is not None and np.dtype(dtype).kind in _core.HOST_ONLY_KINDS:
+        if dtype is not None and np.dtype(dtype).char not in DEVICE_DTYPE_CHARS:
             return 0
         if name in {"zeros", "ones", "empty", "full"}:
             return _shape_size(args[0] if args else kwargs["shape"])
@@ -257,6 +287,40 @@ _CREATORS = frozenset(
 )
 
 
+class AsStridedProxy(FunctionProxy):
+    """``np.lib.stride_tricks.as_strided``: a view of a device array is made on the device
+    (NumPy's would view a host copy, and writes through it would be lost); of a host array,
+    by NumPy."""
+
+    def __call__(
+        self,
+        x: Any,
+        shape: Any = None,
+        strides: Any = None,
+        subok: bool = False,
+        writeable: bool = True,
+    ) -> Any:
+        if not isinstance(x, DeviceArray):
+            return self.__wrapped__(x, shape, strides, subok=subok, writeable=writeable)
+        # subok: a device array is no ndarray subclass; writeable=False: CuPy has no such
+        # argument, the proxy refuses writes instead
+        view = dispatch(self._call, self.__wrapped__, self._fast, (x, shape, strides), {}, owner=x)
+        if not writeable and isinstance(view, DeviceArray):
+            view.flags.writeable = False
+        return view
+
+
+def _stride_tricks() -> ReplacingModule:
+    # NumPy's as_strided would view a host copy of a device array (writes lost)
+    real = np.lib.stride_tricks
+    as_strided = AsStridedProxy(real.as_strided, "lib.stride_tricks.as_strided")
+    return ReplacingModule(real, {"as_strided": lambda: as_strided})
+
+
+def _lib() -> ReplacingModule:
+    return ReplacingModule(np.lib, {"stride_tricks": lambda: submodule("lib.stride_tricks")})
+
+
 class RandomFunctionProxy(FunctionProxy):
     """``np.random.<name>``: NumPy's stream unless device streams were asked for."""
 
@@ -268,7 +332,7 @@ def _random_call(proxy: FunctionProxy, args: tuple[Any, ...], kwargs: dict[str, 
     real, call, name = proxy.__wrapped__, proxy._call, proxy._short
     if not STATE.device_random:
         # NumPy's stream, NumPy's numbers; a draw of device size then moves (counted).
-        if _core._has_device(args) or _core._has_device(kwargs.values()):
+        if has_device(args) or has_device(kwargs.values()):
             mutates = _compat.mutated_argument(call, args, kwargs)
             # a counted fallback; np.random.shuffle(x) writes the shuffled copy back into x
             return dispatch(call, real, _no_device_stream, args, kwargs, mutates=mutates)
@@ -289,42 +353,6 @@ def _no_device_stream() -> Callable[..., Any]:
     raise NotImplementedError("draws come from NumPy's random stream (device streams are opt-in)")
 
 
-def _host_args(value: Any) -> Any:
-    if isinstance(value, DeviceArray):
-        return _core.to_host(value, "ndarray.__array__ (to host)")
-    if type(value) is tuple or type(value) is list:
-        return type(value)(_host_args(v) for v in value)
-    return value
-
-
-class HostArgsModule(types.ModuleType):
-    """``numpy.testing`` for user code: its helpers get host copies of device arrays (counted).
-
-    Such helpers test ``isinstance(x, numpy.ndarray)`` before converting, and would take a
-    device array for a scalar; a library that converts with ``np.asarray`` needs none of this.
-    """
-
-    def __init__(self, real: types.ModuleType) -> None:
-        super().__init__(real.__name__, real.__doc__)
-        self._accel_real = real
-        self.__all__ = list(getattr(real, "__all__", []))
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._accel_real, name)
-        if callable(attr) and not isinstance(attr, type) and not name.startswith("_"):
-            real = attr
-
-            def on_host(*args: Any, **kwargs: Any) -> Any:
-                return real(*_host_args(args), **{k: _host_args(v) for k, v in kwargs.items()})
-
-            on_host.__name__ = getattr(real, "__name__", name)
-            on_host.__doc__ = getattr(real, "__doc__", None)
-            on_host.__wrapped__ = real  # type: ignore[attr-defined]
-            attr = on_host
-        setattr(self, name, attr)
-        return attr
-
-
 class AcceleratedModule(types.ModuleType):
     """``numpy`` (or ``numpy.linalg``/``fft``/``random``) for user code; built lazily, cached."""
 
@@ -339,8 +367,20 @@ class AcceleratedModule(types.ModuleType):
         real = self._accel_real
         attr = getattr(real, name)  # AttributeError as NumPy raises it
         value = self._accelerate(name, attr)
-        setattr(self, name, value)
+        self.__dict__[name] = value
         return value
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # ``np.x = ...`` in user code sets it on NumPy too, as it would without accel (pickle
+        # finds a class stored there by looking it up on the real module)
+        if not name.startswith(("_accel_", "__")):
+            setattr(self._accel_real, name, value)
+        super().__setattr__(name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if not name.startswith(("_accel_", "__")) and hasattr(self._accel_real, name):
+            delattr(self._accel_real, name)
+        self.__dict__.pop(name, None)
 
     def __dir__(self) -> list[str]:
         return sorted(set(dir(self._accel_real)) | set(self.__dict__))
@@ -352,6 +392,8 @@ class AcceleratedModule(types.ModuleType):
             return ndarray
         if self._accel_prefix == "" and name == "ufunc":
             return ufunc
+        if self._accel_prefix == "" and name == "lib":
+            return submodule("lib")
         if self._accel_prefix == "" and name == "nditer":
             from accel._numpy import _extras
 
@@ -381,6 +423,10 @@ def submodule(name: str) -> Any:
     """The accelerated ``numpy.<name>`` for ``from numpy.<name> import ...``, or None."""
     if name in ACCELERATED_SUBMODULES or name in HOST_ARGS_SUBMODULES:
         return getattr(NUMPY, name)
+    if name in _REPLACING:
+        if name not in _replacing_modules:
+            _replacing_modules[name] = _REPLACING[name]()
+        return _replacing_modules[name]
     if name in HOST_ARGS_DOTTED:
         if name not in _host_args_modules:
             import importlib
@@ -388,3 +434,10 @@ def submodule(name: str) -> Any:
             _host_args_modules[name] = HostArgsModule(importlib.import_module(f"numpy.{name}"))
         return _host_args_modules[name]
     return None
+
+
+_REPLACING: dict[str, Callable[[], ReplacingModule]] = {
+    "lib": _lib,
+    "lib.stride_tricks": _stride_tricks,
+    "_core._multiarray_umath": multiarray_umath,
+}

@@ -20,9 +20,10 @@ def _location(arg: str) -> str | None:
 
 
 def pytest_configure(config: Any) -> None:
-    from accel._numpy import _core, _hook
+    from accel._numpy import _hook
+    from accel._numpy._state import STATE
 
-    if not _core.STATE.active:
+    if not STATE.active:
         return
     for arg in config.args:
         location = _location(str(arg))

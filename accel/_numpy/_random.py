@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from accel._numpy import _core
-from accel._report import RECORDER
+from accel._fallbacks import ledger
+from accel._numpy import _dispatch, _placement, _transfer
+from accel._numpy._state import LIBRARY, STATE
 
 # methods that take arrays; NumPy's C code would treat a device array as a generic sequence
 # (Generator.shuffle of a 2-D one duplicated rows), so they run on host copies (counted)
@@ -26,10 +27,10 @@ def _host_method(base: type, method: str) -> Callable[..., Any]:
 
     def call(self: Any, *args: Any, **kwargs: Any) -> Any:
         real = unbound.__get__(self)
-        if not (_core._has_device(args) or _core._has_device(kwargs.values())):
+        if not (_placement.has_device(args) or _placement.has_device(kwargs.values())):
             return real(*args, **kwargs)
         mutates = (args[0] if args else kwargs.get("x")) if method == "shuffle" else None
-        return _core.dispatch(
+        return _dispatch.dispatch(
             f"random.{base.__name__}.{method}",
             real,
             _no_device_stream,
@@ -90,13 +91,13 @@ class DeviceGenerator:
 
         def draw(*args: Any, **kwargs: Any) -> Any:
             start = time.perf_counter()
-            moved = _core._Moved()
-            result = method(*_core._to_fast(args, moved), **_core._to_fast(kwargs, moved))
-            result = _core._wrap_result(result, kwargs.get("size") is None and not args, moved)
-            RECORDER.record(
-                _core.LIBRARY,
+            moved = _transfer.Moved()
+            result = method(*_transfer.to_fast(args, moved), **_transfer.to_fast(kwargs, moved))
+            result = _transfer.wrap_result(result, kwargs.get("size") is None and not args, moved)
+            ledger.record_call(
+                LIBRARY,
                 f"random.Generator.{name}",
-                on_gpu=True,
+                device=STATE.kind,
                 seconds=time.perf_counter() - start,
                 bytes_to_device=moved.to_device,
                 bytes_to_host=moved.to_host,

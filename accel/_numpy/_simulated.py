@@ -30,8 +30,9 @@ import numpy as np
 
 from accel._numpy import _cupy_table
 
-# dtype kinds CuPy cannot hold: object, unicode, bytes, void/structured, datetime, timedelta.
-UNSUPPORTED_KINDS = frozenset("OUSVMm")
+# the dtypes CuPy holds (by dtype.char): bool, integers, float16/32/64, complex64/128; not
+# object, strings, bytes, structured, datetime, long double, StringDType, user dtypes
+SUPPORTED_CHARS = frozenset("?bBhHiIlLqQefdFD")
 
 
 class OutOfMemoryError(MemoryError):
@@ -51,7 +52,7 @@ def set_capacity(nbytes: int | None) -> None:
 
 
 def _check_dtype(dtype: np.dtype[Any]) -> None:
-    if dtype.kind in UNSUPPORTED_KINDS:
+    if dtype.char not in SUPPORTED_CHARS:
         raise TypeError(f"Unsupported dtype {dtype}")  # CuPy's wording
 
 
@@ -99,6 +100,11 @@ class SimArray:
     real = property(lambda self: _wrap(self._host.real))
     imag = property(lambda self: _wrap(self._host.imag))
 
+    @property
+    def data(self) -> Any:
+        """``cupy.ndarray.data``: a memory pointer (only ``.ptr`` here: the stand-in's address)."""
+        return types.SimpleNamespace(ptr=self._host.ctypes.data)
+
     def get(self) -> np.ndarray:
         """Copy to a new host array (``cupy.ndarray.get``)."""
         return self._host.copy()
@@ -118,6 +124,12 @@ class SimArray:
 
     def __len__(self) -> int:
         return len(self._host)
+
+    def take(self, indices: Any, axis: Any = None, out: Any = None) -> Any:
+        return _device_function(_cupy_take)(self, indices, axis, out)
+
+    def put(self, indices: Any, values: Any, mode: str = "wrap") -> Any:
+        return _device_function(_cupy_put)(self, indices, values, mode)
 
     def __iter__(self) -> Any:
         for index in range(len(self)):
@@ -298,6 +310,21 @@ def _device_function(
     return device_call
 
 
+def _cupy_take(a: np.ndarray, indices: Any, axis: Any = None, out: Any = None) -> Any:
+    """``cupy.take``: no ``mode``; out-of-bounds indices wrap around (NumPy raises)."""
+    return np.take(a, indices, axis=axis, out=out, mode="wrap")
+
+
+def _cupy_put(a: np.ndarray, ind: Any, v: Any, mode: Any = "wrap") -> None:
+    """``cupy.put``: ``mode`` defaults to "wrap" (NumPy's to "raise")."""
+    np.put(a, ind, v, mode=mode)
+
+
+def _cupy_as_strided(x: np.ndarray, shape: Any = None, strides: Any = None) -> Any:
+    """``cupy.lib.stride_tricks.as_strided``: a view of the same memory (no subok/writeable)."""
+    return np.lib.stride_tricks.as_strided(x, shape, strides)
+
+
 # CuPy's allclose/array_equal/array_equiv end in ``.all()``: a 0-d array, where NumPy gives a
 # Python bool (read from cupy/_logic/comparison.py; a 0-d result cannot be probed without a GPU).
 ZERO_D_RESULTS = frozenset({"allclose", "array_equal", "array_equiv"})
@@ -366,7 +393,7 @@ def _asarray(obj: Any, dtype: Any = None, order: Any = None, copy: Any = None) -
             return SimArray(obj._host.copy()) if copy else obj
         return SimArray(obj._host.astype(dtype))
     host = np.array(obj, dtype=dtype, order=order or "K", copy=True)
-    if host.dtype.kind in UNSUPPORTED_KINDS:
+    if host.dtype.char not in SUPPORTED_CHARS:
         _check_dtype(host.dtype)
     return SimArray(host)
 
@@ -436,6 +463,13 @@ def make_namespace() -> types.ModuleType:
         obj, dtype, order, copy=True
     )
     xp.asnumpy = _asnumpy  # type: ignore[attr-defined]
+    xp.take = _device_function(_cupy_take, "take")  # type: ignore[attr-defined]
+    xp.put = _device_function(_cupy_put, "put")  # type: ignore[attr-defined]
+    stride_tricks = _Namespace(
+        "accel_sim.lib.stride_tricks", np.lib.stride_tricks, "lib.stride_tricks"
+    )
+    stride_tricks.as_strided = _device_function(_cupy_as_strided)  # type: ignore[attr-defined]
+    xp.lib = types.SimpleNamespace(stride_tricks=stride_tricks)  # type: ignore[attr-defined]
     xp.linalg = _Namespace("accel_sim.linalg", np.linalg, "linalg")  # type: ignore[attr-defined]
     xp.fft = _Namespace("accel_sim.fft", np.fft, "fft")  # type: ignore[attr-defined]
     xp.random = _Random()  # type: ignore[attr-defined]
