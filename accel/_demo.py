@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from accel import _device, _workload
+from accel import _device, _stacks, _workload
 from accel._demo_api import DemoStep
 
 # Packages that add steps: each has a ``_demo`` module with ``demo_steps(scale) -> list[DemoStep]``;
@@ -222,6 +222,17 @@ def headline(probe: Any) -> list[str]:
     ]
 
 
+def ran_on_gpu(row: Row) -> bool:
+    """Whether ``row``'s accelerated side ran on a real GPU: its "accel ran on" names the GPU
+    device ("gpu (cuVS)") or a GPU engine ("polars-gpu (cudf-polars) stages"); the simulated
+    device and the CPU do not count."""
+    words = row.device.replace("(", " ").split()
+    first = words[0] if words else ""
+    if first in {d.value for d in _device.Device}:
+        return _device.Device(first).is_gpu()
+    return any(row.device.startswith(stack.gpu_engine) for stack in _stacks.STACKS.values())
+
+
 def save_chart(rows: list[Row], path: str, title: str) -> str | None:
     """A bar chart of the speed-ups as PNG at ``path`` (needs matplotlib); None without it."""
     try:
@@ -300,9 +311,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump([asdict(r) | {"ratio": r.ratio} for r in rows], fh, indent=2)
-    if probe.available and args.chart:
+    if args.chart and any(ran_on_gpu(r) for r in rows):  # on a CPU a chart would show noise
         saved = save_chart(rows, args.chart, headline(probe)[0])
-        print(f"\nchart: {saved}" if saved else "\nchart: pip install matplotlib to save one")
+        hint = _device.install_hint("report")
+        print(f"\nchart: {saved}" if saved else f"\nchart: needs matplotlib: {hint}")
     bad = [r.step for r in rows if r.agree is False]
     if bad:
         print(f"\nresults differ in: {', '.join(bad)}", file=sys.stderr)

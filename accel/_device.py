@@ -24,6 +24,12 @@ __all__ = [
     "resolve_stack",
 ]
 
+
+def install_hint(extras: str) -> str:
+    """How to add ``extras`` ("cu12", "spark"): no package index serves accel-ds yet (README)."""
+    return f"pip install -e '.[{extras}]' in a checkout (or 'path/to/accel_ds-*.whl[{extras}]')"
+
+
 # pip package to suggest when a GPU module is missing; the [cu12] extra installs all of them.
 _INSTALL_HINT = {
     "cudf": "cuDF",
@@ -247,7 +253,7 @@ def _resolve_cached(wanted: str, source: str, needs: tuple[str, ...]) -> Resolut
     else:
         pretty = ", ".join(_INSTALL_HINT.get(name, name) for name in missing)
         why = f"{pretty} not installed"
-        fix = "pip install 'accel-ds[cu12]' (or [cu13] for CUDA 13 drivers)"
+        fix = f"{install_hint('cu12')}; cu13 for CUDA 13 drivers"
     if wanted == "gpu":
         asked = "device='gpu'" if source == "argument" else "ACCEL_DEVICE=gpu"
         raise GPUUnavailableError(f"{asked} was asked for, but {why}: {fix}")

@@ -49,7 +49,9 @@ def _meaning(gpu: bool, found: dict[str, str | None], java: str | None) -> list[
     if gpu and _ready("pandas", found):
         lines.append("pandas        GPU: cudf.pandas, per-call fallback to pandas")
     elif gpu:
-        lines.append("pandas        CPU: install cuDF to use the GPU: pip install 'accel-ds[cu12]'")
+        lines.append(
+            f"pandas        CPU: install cuDF to use the GPU: {_device.install_hint('cu12')}"
+        )
     else:
         lines.append("pandas        CPU: unchanged pandas (no GPU)")
     if gpu and _ready("numpy", found):
@@ -70,7 +72,7 @@ def _meaning(gpu: bool, found: dict[str, str | None], java: str | None) -> list[
         else ("CPU: Polars engine" if found["polars"] else "off: Polars not installed")
     )
     if not found["pyspark"]:
-        lines.append("spark_plugin  off: pyspark not installed (pip install 'accel-ds[spark]')")
+        lines.append(f"spark_plugin  off: pyspark not installed: {_device.install_hint('spark')}")
     elif java is None:
         lines.append("spark_plugin  off: Java not found (Spark needs a JDK 17 or 21)")
     else:
@@ -82,7 +84,9 @@ def _meaning(gpu: bool, found: dict[str, str | None], java: str | None) -> list[
         why = f" (the GPU path needs {', '.join(missing)})" if gpu and missing else ""
         lines.append(f"vector        CPU: faiss-cpu{why}")
     else:
-        lines.append("vector        off: install faiss-cpu (pip install 'accel-ds[vector]')")
+        lines.append(
+            f"vector        off: faiss-cpu not installed: {_device.install_hint('vector')}"
+        )
     return lines
 
 

@@ -308,14 +308,3 @@ def _html_table(
     body = "".join(cells("td", r) for r in rows)
     foot = f"<tfoot>{cells('th', footer)}</tfoot>" if footer else ""
     return f"<table><thead>{cells('th', header)}</thead><tbody>{body}</tbody>{foot}</table>"
-
-
-def __getattr__(name: str) -> Any:
-    # ``Recorder`` / ``RECORDER`` were this module's; the ledger now lives in ``_fallbacks``
-    # (which imports this module, hence the late import). Kept for accel._numpy until it
-    # records through ``accel.core.ledger``.
-    if name in ("Recorder", "RECORDER"):
-        from accel import _fallbacks
-
-        return _fallbacks.Ledger if name == "Recorder" else _fallbacks.ledger
-    raise AttributeError(f"module 'accel._report' has no attribute {name!r}")

@@ -64,7 +64,9 @@ def index_factory(
         if index is not None:
             return wrapper(index) if wrapper is not None else index
         placement = _placement.fallback(
-            f"index_factory({description!r})", "this description has no cuVS equivalent"
+            f"index_factory({description!r})",
+            "this description has no cuVS equivalent",
+            meant=placement.device,
         )
     from vector._faiss import faiss
 

@@ -28,8 +28,8 @@ def _load_real_faiss() -> ModuleType:
     spec = importlib.machinery.PathFinder.find_spec("faiss")
     if spec is None or spec.loader is None:
         raise ImportError(
-            "vector needs faiss-cpu for its CPU path: pip install 'accel-ds[vector]' "
-            "(or pip install faiss-cpu)"
+            "vector needs faiss-cpu for its CPU path: pip install -e '.[vector]' in a checkout "
+            "of accel-ds (or 'path/to/accel_ds-*.whl[vector]'), or pip install faiss-cpu"
         )
     module = importlib.util.module_from_spec(spec)
     sys.modules["faiss"] = module

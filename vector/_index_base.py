@@ -103,7 +103,9 @@ class Index:
             except (ImportError, NotImplementedError) as exc:
                 if placement.device.is_gpu() and _placement.requested_gpu(device):
                     raise
-                placement = _placement.fallback(type(self).__name__, str(exc))
+                placement = _placement.fallback(
+                    type(self).__name__, str(exc), meant=placement.device
+                )
             else:
                 self._setup(engine, placement)
                 return
@@ -111,9 +113,11 @@ class Index:
 
     def _leave_device(self, why: DeviceOutOfMemory) -> None:
         """Out of device memory: continue as a faiss-cpu index from the host copy."""
-        placement = _placement.fallback(type(self).__name__, why.reason, kind="out_of_memory")
         engine = self._engine
         assert isinstance(engine, GpuEngine)
+        placement = _placement.fallback(
+            type(self).__name__, why.reason, kind="out_of_memory", meant=Device(engine.b.device)
+        )
         moved = wrap_faiss(_convert.to_faiss(engine), placement)
         object.__setattr__(self, "_engine", moved._engine)
         object.__setattr__(self, "_refs", moved._refs)
@@ -384,7 +388,7 @@ def moved_to_device(index: Index, placement: Placement) -> Index:
     try:
         engine = _convert.empty_gpu_like(native, _placement.binding_for(placement), label)
     except NotImplementedError as exc:
-        index._set_placement(_placement.fallback(label, str(exc)))
+        index._set_placement(_placement.fallback(label, str(exc), meant=placement.device))
         return index
     out = object.__new__(type(index))
     out._setup(engine, placement)

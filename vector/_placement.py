@@ -113,13 +113,17 @@ def binding_for(placement: Placement) -> Binding:
     return _cuvs.BINDING
 
 
-def fallback(what: str, reason: str, *, kind: str = "unsupported") -> Placement:
+def fallback(
+    what: str, reason: str, *, kind: str = "unsupported", meant: Device = Device.GPU
+) -> Placement:
     """Record that ``what`` runs on the CPU instead of the GPU; raise under ACCEL_STRICT=1.
 
-    Counted in accel's ledger (``accel.report()``) and in this package's own list
+    Counted in accel's ledger (``accel.report()``, under the engine ``what`` was meant to run
+    on: ``meant`` is GPU or simulated, as Spark's fallbacks are) and in this package's own list
     (:func:`fallback_report`); strict mode (decided by the ledger) raises :class:`FallbackError`.
     """
     message = f"{what}: {reason}"
+    stack = core.STACKS[LIBRARY]
     core.ledger.fallback(
         LIBRARY,
         what,
@@ -127,6 +131,7 @@ def fallback(what: str, reason: str, *, kind: str = "unsupported") -> Placement:
         kind=kind,
         error=FallbackError,
         message=f"ACCEL_STRICT=1 forbids a CPU fallback: {message}",
+        engine=stack.simulated_engine if meant.is_simulated() else stack.gpu_engine,
     )
     with _report_lock:
         _report.append((what, reason))

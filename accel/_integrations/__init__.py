@@ -28,15 +28,13 @@ class Integration:
     on_cpu: bool
 
 
-#: In install order. The faiss alias lives in vector and is named, never imported, here;
-#: until ``vector._alias`` exists, ``accel._integrations._faiss_interim`` stands in.
+#: In install order. The faiss alias lives in vector and is named, never imported, here.
 INTEGRATIONS: tuple[Integration, ...] = (
     Integration("pandas", "accel._integrations.pandas", "pandas", on_cpu=True),
     Integration("scikit-learn", "accel._integrations.sklearn", "sklearn", on_cpu=True),
     Integration("numpy", "accel._integrations.numpy", "numpy", on_cpu=False),
     Integration("faiss", "vector._alias", "vector", on_cpu=False),
 )
-_INTERIM = {"vector._alias": "accel._integrations._faiss_interim"}
 
 # Errors that mean "this GPU stack cannot start here" (a broken CUDA install, a driver/runtime
 # mismatch, a missing shared library); CUDA Python's and RMM's errors derive from RuntimeError.
@@ -89,13 +87,10 @@ class InstallContext:
 
 def load(target: str) -> ModuleType | None:
     """The integration module named ``target``; None when it (or its package) is not there."""
-    for name in (target, _INTERIM.get(target)):
-        if name is None:
-            continue
-        try:
-            return importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            missing = exc.name or ""
-            if not (name == missing or name.startswith(missing + ".")):
-                raise  # the module is there and something it imports is not: a real error
-    return None
+    try:
+        return importlib.import_module(target)
+    except ModuleNotFoundError as exc:
+        missing = exc.name or ""
+        if target == missing or target.startswith(missing + "."):
+            return None
+        raise  # the module is there and something it imports is not: a real error

@@ -110,6 +110,21 @@ def test_doctor_explains_the_machine(run_python) -> None:
     assert "pandas        CPU" in text or "pandas        GPU" in text
 
 
+def test_doctor_says_how_to_install_from_a_checkout_or_a_wheel() -> None:
+    from accel import _doctor
+
+    found = dict.fromkeys(_doctor._STACK, None)  # a GPU, and none of the libraries
+    lines = {line.split()[0]: line for line in _doctor._meaning(True, found, None)}
+    # no package index serves accel-ds yet: the hint is README's, not 'accel-ds[...]'
+    assert lines["pandas"].endswith(
+        "CPU: install cuDF to use the GPU: "
+        "pip install -e '.[cu12]' in a checkout (or 'path/to/accel_ds-*.whl[cu12]')"
+    )
+    assert "pip install -e '.[vector]' in a checkout" in lines["vector"]
+    assert "pip install -e '.[spark]' in a checkout" in lines["spark_plugin"]
+    assert not any("accel-ds[" in line for line in lines.values())
+
+
 def test_gpu_without_gpu_exits_2_with_one_line(run_python, script: Path) -> None:
     proc = run_python("", "-m", "accel", "--device", "gpu", str(script))
     assert proc.returncode == 2

@@ -257,8 +257,9 @@ import json, sys, warnings
 import cudf.pandas
 from cudf.pandas import fast_slow_proxy
 from accel import _fastslow, _gpu
-from accel._report import LibraryStatus, Recorder
-recorder = Recorder()
+from accel._fallbacks import Ledger
+from accel._report import LibraryStatus
+recorder = Ledger()
 recorder.set_library(LibraryStatus("pandas", "gpu", "cudf.pandas", "by hand"))
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # without CUDA, install() warns and keeps its hook on

@@ -61,6 +61,9 @@ def test_demo_pandas_part(tmp_path: Path) -> None:
         )
         assert "device: CPU only" in proc.stdout
     assert proc.stdout.count("device:") == 1, "one device line above the table, not per row"
+    if NO_GPU:  # no GPU ran: no chart written, and none talked about
+        assert not (tmp_path / "accel-demo.png").exists()
+        assert "chart" not in proc.stdout
     rows = json.loads(out.read_text())
     assert [r["step"] for r in rows] == [
         "pandas: generate",
@@ -190,6 +193,28 @@ def test_chart_is_saved_as_png(tmp_path: Path) -> None:
     path = _demo.save_chart(rows, str(tmp_path / "demo.png"), "device: GPU (a fake table)")
     assert path is not None
     assert (tmp_path / "demo.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_chart_is_for_rows_that_ran_on_a_real_gpu() -> None:
+    def ran(device: str) -> bool:
+        return _demo.ran_on_gpu(_demo.Row("step", device, 1.0, 1.0, True))
+
+    # what the demo's rows say where a GPU ran (pandas via accel's report, vector, spark)
+    assert ran("gpu (cudf.pandas)")
+    assert ran("gpu (cuVS)")
+    assert ran("polars-gpu (cudf-polars) stages")
+    # the CPU, the simulated device (GPU code on a host stand-in) and skipped rows do not count
+    for device in (
+        "cpu (pandas)",
+        "cpu (faiss-cpu)",
+        "simulated (cudf.pandas)",
+        "simulated (stand-in)",
+        "polars-cpu stages",
+        "plain Spark",
+        "-",
+        "",
+    ):
+        assert not ran(device), device
 
 
 def test_same_columns_tolerates_reduction_order_only() -> None:

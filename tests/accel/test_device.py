@@ -80,7 +80,8 @@ def test_explicit_gpu_without_gpu_raises_clear_error(monkeypatch: pytest.MonkeyP
 def test_explicit_gpu_missing_library_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     _fake_gpu(monkeypatch)
     monkeypatch.setattr(_device, "has_module", lambda name: name != "cudf")
-    with pytest.raises(GPUUnavailableError, match=r"cuDF not installed.*accel-ds\[cu12\]"):
+    hint = r"cuDF not installed: pip install -e '\.\[cu12\]' in a checkout"
+    with pytest.raises(GPUUnavailableError, match=hint):
         _device.resolve(Device.GPU, needs=("cudf",))
 
 

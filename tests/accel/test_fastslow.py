@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from accel import _fastslow
-from accel._report import AccelFallbackError, LibraryStatus, Recorder
+from accel._fallbacks import Ledger
+from accel._report import AccelFallbackError, LibraryStatus
 
 
 class Pair:
@@ -95,7 +96,7 @@ class Host(list):
 @pytest.fixture
 def hooked():
     mod = _make_stand_in()
-    recorder = Recorder()
+    recorder = Ledger()
     recorder.set_library(LibraryStatus("pandas", "gpu", "cudf.pandas", "test"))
     _fastslow.instrument(mod, recorder)
     yield mod, recorder
@@ -181,7 +182,7 @@ def test_a_call_made_while_handling_an_error_is_not_a_fallback(hooked) -> None:
 
 def test_results_are_unchanged_by_the_hook() -> None:
     plain, hooked_mod = _make_stand_in(), _make_stand_in()
-    recorder = Recorder()
+    recorder = Ledger()
     _fastslow.instrument(hooked_mod, recorder)
     for method in ("upper", "sort_values"):
         value = Pair(Device(["b", "a"]), Host(["b", "a"]))
@@ -191,7 +192,7 @@ def test_results_are_unchanged_by_the_hook() -> None:
 def test_uninstrument_restores_and_instrument_is_idempotent() -> None:
     mod = _make_stand_in()
     original = mod._fast_slow_function_call
-    recorder = Recorder()
+    recorder = Ledger()
     _fastslow.instrument(mod, recorder)
     wrapped = mod._fast_slow_function_call
     _fastslow.instrument(mod, recorder)

@@ -6,18 +6,19 @@ import json
 
 import pytest
 
+from accel._fallbacks import Ledger
 from accel._magics import _difference
-from accel._report import AccelFallbackError, LibraryStatus, Recorder
+from accel._report import AccelFallbackError, LibraryStatus
 
 
 @pytest.fixture
-def recorder() -> Recorder:
-    rec = Recorder()
+def recorder() -> Ledger:
+    rec = Ledger()
     rec.set_library(LibraryStatus("pandas", "gpu", "cudf.pandas", "memory resource: pool"))
     return rec
 
 
-def test_counts_gpu_calls_and_fallbacks_with_reasons(recorder: Recorder) -> None:
+def test_counts_gpu_calls_and_fallbacks_with_reasons(recorder: Ledger) -> None:
     recorder.record("pandas", "DataFrame.merge", on_gpu=True, seconds=0.5, bytes_to_device=2048)
     recorder.record("pandas", "DataFrame.merge", on_gpu=True, seconds=0.25)
     recorder.record("pandas", "Series.apply", on_gpu=False, seconds=1.0, reason="TypeError: udf")
@@ -31,14 +32,14 @@ def test_counts_gpu_calls_and_fallbacks_with_reasons(recorder: Recorder) -> None
     assert report.fallbacks == 2
 
 
-def test_snapshot_is_a_copy(recorder: Recorder) -> None:
+def test_snapshot_is_a_copy(recorder: Ledger) -> None:
     recorder.record("pandas", "f", on_gpu=True, seconds=0.1)
     snap = recorder.snapshot()
     recorder.record("pandas", "f", on_gpu=True, seconds=0.1)
     assert snap.calls[("pandas", "f")].gpu_calls == 1
 
 
-def test_dict_and_json_round_trip(recorder: Recorder) -> None:
+def test_dict_and_json_round_trip(recorder: Ledger) -> None:
     recorder.record("pandas", "read_csv", on_gpu=False, seconds=0.1, reason="NotImplementedError")
     data = json.loads(recorder.snapshot().to_json())
     assert data["libraries"]["pandas"] == {
@@ -64,7 +65,7 @@ def test_dict_and_json_round_trip(recorder: Recorder) -> None:
     ]
 
 
-def test_table_is_readable(recorder: Recorder) -> None:
+def test_table_is_readable(recorder: Ledger) -> None:
     recorder.record("pandas", "DataFrame.merge", on_gpu=True, seconds=0.002, bytes_to_host=3 << 20)
     recorder.record("pandas", "Series.apply", on_gpu=False, seconds=0.001, reason="TypeError: x")
     text = str(recorder.snapshot())
@@ -78,10 +79,10 @@ def test_table_is_readable(recorder: Recorder) -> None:
 
 
 def test_empty_report_says_not_installed() -> None:
-    assert "accel is not installed in this process" in str(Recorder().snapshot())
+    assert "accel is not installed in this process" in str(Ledger().snapshot())
 
 
-def test_rich_rendering(recorder: Recorder) -> None:
+def test_rich_rendering(recorder: Ledger) -> None:
     from rich.console import Console
 
     recorder.record("pandas", "DataFrame.merge", on_gpu=True, seconds=0.1)
@@ -92,7 +93,7 @@ def test_rich_rendering(recorder: Recorder) -> None:
     assert "cudf.pandas" in text
 
 
-def test_strict_mode_turns_a_fallback_into_an_error(recorder: Recorder) -> None:
+def test_strict_mode_turns_a_fallback_into_an_error(recorder: Ledger) -> None:
     recorder.strict = True
     recorder.record("pandas", "DataFrame.merge", on_gpu=True, seconds=0.1)
     with pytest.raises(AccelFallbackError, match=r"Series.apply fell back to the CPU \(TypeError"):
@@ -101,7 +102,7 @@ def test_strict_mode_turns_a_fallback_into_an_error(recorder: Recorder) -> None:
     assert recorder.snapshot().fallbacks == 1
 
 
-def test_reset_keeps_library_status(recorder: Recorder) -> None:
+def test_reset_keeps_library_status(recorder: Ledger) -> None:
     recorder.record("pandas", "f", on_gpu=True, seconds=0.1)
     recorder.reset()
     snap = recorder.snapshot()
@@ -109,7 +110,7 @@ def test_reset_keeps_library_status(recorder: Recorder) -> None:
     assert "pandas" in snap.libraries
 
 
-def test_cell_difference_only_shows_new_calls(recorder: Recorder) -> None:
+def test_cell_difference_only_shows_new_calls(recorder: Ledger) -> None:
     recorder.record("pandas", "old", on_gpu=True, seconds=0.1)
     recorder.record("pandas", "both", on_gpu=True, seconds=0.1)
     before = recorder.snapshot()
@@ -130,7 +131,7 @@ def test_public_report_function() -> None:
 
 
 def test_cpu_calls_on_the_simulated_device_are_fallbacks_too() -> None:
-    rec = Recorder()
+    rec = Ledger()
     rec.set_library(LibraryStatus("pandas", "simulated", "cudf.pandas", "no CUDA"))
     rec.set_library(LibraryStatus("scikit-learn", "cpu", "scikit-learn", "no engine"))
     rec.record("pandas", "Series.sum", on_gpu=False, seconds=0.1, reason="CUDARuntimeError")
@@ -212,7 +213,7 @@ def test_calls_are_sorted_by_time_with_totals() -> None:
     assert by_library == ["numpy", "pandas"]
 
 
-def test_jupyter_shows_a_table(recorder: Recorder) -> None:
+def test_jupyter_shows_a_table(recorder: Ledger) -> None:
     recorder.record("pandas", "DataFrame.merge", on_gpu=True, seconds=0.1)
     recorder.record("pandas", "Series.apply", on_gpu=False, seconds=0.1, reason="a <b> c")
     report = recorder.snapshot()
@@ -308,11 +309,13 @@ def test_report_shows_a_tpch_query_and_a_vector_search_in_one_table(run_python) 
     vector_calls = {c["call"]: c for c in out["report"]["calls"] if c["library"] == "vector"}
     search = vector_calls["IndexFlatL2.search"]
     assert (search["gpu_calls"], search["fallbacks"], search["engine"]) == (1, 0, "simulated cuVS")
-    reasons = [r for c in vector_calls.values() for r in c["fallback_reasons"]]
-    assert any(r in out["odd_reason"] and "metric" in r for r in reasons), vector_calls
+    odd = vector_calls["IndexFlat"]  # the fallback's row names the engine it was meant for
+    assert (odd["gpu_calls"], odd["fallbacks"], odd["engine"]) == (0, 1, "simulated cuVS"), odd
+    assert any(r in out["odd_reason"] and "metric" in r for r in odd["fallback_reasons"]), odd
     table = out["text"].splitlines()
     header = next(i for i, line in enumerate(table) if "CPU fallback reasons" in line)
     rows = table[header + 2 :]
     assert any(r.split()[:2] == ["spark", "DataFrame.collect"] and "polars-cpu" in r for r in rows)
     assert any(r.split()[:2] == ["vector", "IndexFlatL2.search"] for r in rows)
+    assert any(r.split()[:2] == ["vector", "IndexFlat"] and "simulated cuVS" in r for r in rows)
     assert rows[-1].startswith("  total")

@@ -1,4 +1,5 @@
-"""Fixtures for the vector tests: devices, seeded data, and faiss-cpu as the oracle."""
+"""Fixtures for the vector tests: seeded data and faiss-cpu as the oracle (``device`` is the
+suite's, from tests/conftest.py: cpu, simulated, gpu-marked)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,6 @@ import numpy as np
 import pytest
 
 from vector._cpu import faiss as real_faiss
-
-
-@pytest.fixture(params=["cpu", "simulated", pytest.param("gpu", marks=pytest.mark.gpu)])
-def device(request: pytest.FixtureRequest) -> str:
-    """Where an index under test runs: faiss-cpu underneath, the GPU path on the host stand-in,
-    or the GPU path on cuVS (skipped without a GPU)."""
-    return str(request.param)
 
 
 @pytest.fixture

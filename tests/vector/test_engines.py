@@ -56,7 +56,21 @@ def test_fallbacks_and_device_calls_reach_accels_ledger():
     assert stats.fallbacks == 1
     assert stats.kinds["out_of_memory"] == 1
     assert "out of GPU memory" in next(iter(stats.reasons))
+    assert stats.engine == "simulated cuVS"  # the engine it left, as Spark's fallbacks say
     assert vector.fallback_report()[-1][0] == "IndexFlatL2"  # vector's own list as before
+
+
+def test_a_fallback_from_the_cpu_names_the_gpu_engine_it_was_meant_for(monkeypatch):
+    monkeypatch.setenv("ACCEL_DEVICE", "cpu")  # faiss-gpu code asking for a GPU on a CPU
+    core.ledger.reset()
+    cpu_index = vector.IndexFlatL2(D)
+    cpu_index.add(make_data(20, D))
+    moved = vector.index_cpu_to_gpu(None, 0, cpu_index)
+    assert moved.device == "cpu"
+    stats = _vector_calls()["index_cpu_to_gpu"]
+    assert (stats.fallbacks, stats.engine) == (1, "cuVS")
+    row = next(r for r in core.ledger.snapshot().rows() if r[:2] == ("vector", "index_cpu_to_gpu"))
+    assert row[6] == "cuVS"  # the report's engine column
 
 
 def test_out_of_memory_during_a_large_add_does_not_add_twice(monkeypatch):
