@@ -84,23 +84,8 @@ def _circles() -> list[list[str]]:
     return found
 
 
-# The one circle left (issue 12, open): the NumPy proxy's operators call the dispatcher, which
-# wraps results in the proxy, through imports inside methods. The next step is to invert it (the
-# package wires the dispatcher into the proxy), after which this set is empty.
-KNOWN_CIRCLES = [
-    [
-        "accel._numpy._array",
-        "accel._numpy._casts",
-        "accel._numpy._dispatch",
-        "accel._numpy._extras",
-        "accel._numpy._placement",
-        "accel._numpy._transfer",
-    ]
-]
-
-
 def test_no_import_circle_in_any_package() -> None:
-    assert [c for c in _circles() if c not in KNOWN_CIRCLES] == []
+    assert _circles() == []
 
 
 def test_no_circle_at_module_level() -> None:

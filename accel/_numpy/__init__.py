@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from accel._device import Device
-from accel._numpy import _dispatch, _hook
+from accel._numpy import _array, _dispatch, _extras, _hook, _transfer
 from accel._numpy._array import DeviceArray
 from accel._numpy._state import STATE
 from accel._report import LibraryStatus
@@ -23,6 +23,8 @@ __all__ = [
 ]
 
 treat_as_user_code = _hook.treat_as_user_code
+# the proxy's methods call these; they import it, so it is handed them here (imports point down)
+_array.bind(_dispatch, _transfer, _extras)
 
 
 def _load_backend(device: Device) -> tuple[Any, str, tuple[type[BaseException], ...]]:

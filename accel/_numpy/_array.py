@@ -2,14 +2,16 @@
 
 Its metadata lives with the array (no transfer); every operation is a call through
 :mod:`accel._numpy._dispatch`, and conversions to Python objects are counted copies
-(:mod:`accel._numpy._transfer`). Those modules wrap results in :class:`DeviceArray`, so this
-one imports them inside its methods (imports point down: they import this module).
+(:mod:`accel._numpy._transfer`). Those modules import this one (they wrap results in
+:class:`DeviceArray`), so this one never imports them: ``accel._numpy`` binds them into
+:data:`LAYER` once, when the package loads.
 """
 
 from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterator
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -38,6 +40,22 @@ VIEW_METHODS = frozenset(
         "__imag__",
     }
 )
+
+
+class _Layer:
+    """The modules above the proxy that its methods call (``bind`` sets them)."""
+
+    dispatch: ModuleType
+    transfer: ModuleType
+    extras: ModuleType
+
+
+LAYER = _Layer()
+
+
+def bind(dispatch: ModuleType, transfer: ModuleType, extras: ModuleType) -> None:
+    """Called once by ``accel._numpy``'s ``__init__``, before any array exists."""
+    LAYER.dispatch, LAYER.transfer, LAYER.extras = dispatch, transfer, extras
 
 
 class DeviceArray(NDArrayOperatorsMixin):
@@ -92,15 +110,13 @@ class DeviceArray(NDArrayOperatorsMixin):
 
     @property
     def flags(self) -> Any:
-        from accel._numpy import _extras
 
-        return _extras.DeviceFlags(self)
+        return LAYER.extras.DeviceFlags(self)
 
     @property
     def flat(self) -> Any:
-        from accel._numpy import _extras
 
-        return _extras.DeviceFlatIter(self)
+        return LAYER.extras.DeviceFlatIter(self)
 
     @flat.setter
     def flat(self, value: Any) -> None:
@@ -148,12 +164,9 @@ class DeviceArray(NDArrayOperatorsMixin):
     def __getitem__(self, key: Any) -> Any:
         scalar = _is_integer_key(key)
         if not scalar and not isinstance(key, (slice, type(Ellipsis))):
-            from accel._numpy import _extras
+            LAYER.extras.check_index_bounds(self, key)  # CuPy wraps out-of-bounds indices
 
-            _extras.check_index_bounds(self, key)  # CuPy wraps out-of-bounds indices
-        from accel._numpy import _dispatch
-
-        return _dispatch.dispatch(
+        return LAYER.dispatch.dispatch(
             "ndarray.__getitem__",
             operator.getitem,
             lambda: operator.getitem,
@@ -165,12 +178,9 @@ class DeviceArray(NDArrayOperatorsMixin):
 
     def __setitem__(self, key: Any, value: Any) -> None:
         if not _is_integer_key(key) and not isinstance(key, (slice, type(Ellipsis))):
-            from accel._numpy import _extras
+            LAYER.extras.check_index_bounds(self, key)
 
-            _extras.check_index_bounds(self, key)
-        from accel._numpy import _dispatch
-
-        _dispatch.dispatch(
+        LAYER.dispatch.dispatch(
             "ndarray.__setitem__",
             operator.setitem,
             lambda: operator.setitem,
@@ -194,23 +204,21 @@ class DeviceArray(NDArrayOperatorsMixin):
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         if not all(ours(x) for x in inputs) or not all(ours(x) for x in kwargs.get("out", ())):
             return NotImplemented
-        from accel._numpy import _dispatch
 
-        return _dispatch.call_ufunc(ufunc, method, inputs, kwargs)
+        return LAYER.dispatch.call_ufunc(ufunc, method, inputs, kwargs)
 
     def __array_function__(
         self, func: Any, types: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
         if not all(issubclass(t, (DeviceArray, np.ndarray)) for t in types):
             return NotImplemented
-        from accel._numpy import _dispatch
 
-        name = _dispatch.function_name(func)
+        name = LAYER.dispatch.function_name(func)
         args, kwargs = _compat.out_by_keyword(func, args, kwargs)
-        return _dispatch.dispatch(
+        return LAYER.dispatch.dispatch(
             name,
             func,
-            _dispatch.fast_function(func),
+            LAYER.dispatch.fast_function(func),
             args,
             kwargs,
             scalar_result=name not in ARRAY_RESULT_CALLS,
@@ -284,20 +292,18 @@ def _owner(value: Any) -> DeviceArray | None:
 
 
 def _host(array: DeviceArray, call: str) -> np.ndarray:
-    from accel._numpy import _transfer
 
-    return _transfer.to_host(array, call)
+    return LAYER.transfer.to_host(array, call)
 
 
 def _rebuild(host: np.ndarray) -> Any:
     if not STATE.active:
         return host
-    from accel._numpy import _transfer
 
-    moved = _transfer.Moved()
+    moved = LAYER.transfer.Moved()
     try:
-        fast = _transfer.move_to_device(host, moved)
-    except _transfer.StaysOnHost:
+        fast = LAYER.transfer.move_to_device(host, moved)
+    except LAYER.transfer.StaysOnHost:
         return host
     ledger.record_call(
         LIBRARY, "ndarray (unpickle)", device=STATE.kind, bytes_to_device=moved.to_device
@@ -327,12 +333,11 @@ def _method_caller(name: str) -> Callable[..., Any]:
 
 
 def _method(self: DeviceArray, name: str, func: Callable[..., Any], *args: Any, **kw: Any) -> Any:
-    from accel._numpy import _dispatch
 
     call = f"ndarray.{name}"
     # a.sum(0, None, out): an out given by position is seen as one (a host out runs on NumPy)
     arguments, kw = _compat.out_by_keyword(getattr(np.ndarray, name, None), (self, *args), kw)
-    return _dispatch.dispatch(
+    return LAYER.dispatch.dispatch(
         call,
         func,
         lambda: func,
