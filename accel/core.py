@@ -22,12 +22,15 @@ A short guide (everything here imports no GPU library)::
 ``"gpu"`` with no usable GPU raises :class:`GPUUnavailableError`, ``"auto"`` never raises.
 Package errors subclass :class:`FallbackError` (``.library .call .reason .kind``), with
 :class:`OutOfMemoryFallback` and :class:`UnsupportedFallback` as the two kinds.
-``ledger.snapshot()`` is the :class:`Report` that ``accel.report()`` returns.
+``ledger.snapshot()`` is the :class:`Report` that ``accel.report()`` returns. A package adds rows
+to ``python -m accel demo`` as :class:`DemoStep` values. The host stand-in for a device array library
+(for a sibling's simulated binding) is the separate public module :mod:`accel.simulated`.
 """
 
 from __future__ import annotations
 
 from accel._config import Config, config, reload_config
+from accel._demo_api import DemoStep
 from accel._device import Device, Resolution, resolve, resolve_stack
 from accel._errors import (
     FallbackError,
@@ -43,6 +46,7 @@ __all__ = [
     "STACKS",
     "CallStats",
     "Config",
+    "DemoStep",
     "Device",
     "FallbackError",
     "GPUUnavailableError",

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from accel._demo_api import DemoStep
+from accel.core import DemoStep
 
 _QUERIES = {
     "TPC-H Q1": """

@@ -133,3 +133,14 @@ def test_no_source_file_past_about_500_lines() -> None:
         if (n := len(path.read_text().splitlines())) > MAX_LINES
     }
     assert long == {}
+
+
+def test_siblings_use_only_accels_public_modules() -> None:
+    private = {
+        (a, b)
+        for a in GRAPH
+        if not a.startswith("accel")
+        for b in GRAPH[a]
+        if b.startswith("accel") and any(part.startswith("_") for part in b.split("."))
+    }
+    assert private == set()

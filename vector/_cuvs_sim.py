@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from accel._numpy._simulated import SimArray, make_namespace
+from accel.simulated import SimArray, make_namespace
 from vector._cuvs_sim_memory import MEMORY, SimMemory
 from vector._faiss import faiss
 from vector._gpu.binding import Binding

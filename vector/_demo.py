@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from accel._demo_api import DemoStep
+from accel.core import DemoStep
 
 __all__ = ["demo_steps"]
 
