@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import bench_spark_shuffle as shuffle  # noqa: E402
+import spark_shuffle_tasks as tasks  # noqa: E402
 
 
 def killing_consumer(batches: Iterator[Any]) -> Iterator[Any]:
@@ -32,14 +33,14 @@ def killing_consumer(batches: Iterator[Any]) -> Iterator[Any]:
 
     context = TaskContext.get()
     assert context is not None
-    start = shuffle._rss_reset()
+    start = tasks._rss_reset()
     payloads: list[bytes] = []
     for batch in batches:
         payloads.extend(batch.column("payload").to_pylist())
         if context.partitionId() == 1 and context.attemptNumber() == 0:
             os.kill(os.getpid(), signal.SIGKILL)
-    table = shuffle.from_pieces(iter(payloads))
-    yield shuffle.summary(context.partitionId(), table, start)
+    table = tasks.from_pieces(iter(payloads))
+    yield tasks.summary(context.partitionId(), table, start)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,11 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
     spark = shuffle.session(args.master, 4)
     try:
-        tags = shuffle.routing_tags(spark, 4)
-        made = shuffle._source(spark, 4).mapInArrow(
-            shuffle.byte_producer(args.rows, 4, 4, tags), shuffle.BYTES_SCHEMA
+        tags = tasks.routing_tags(spark, 4)
+        made = tasks.source(spark, 4).mapInArrow(
+            tasks.byte_producer(args.rows, 4, 4, tags), tasks.BYTES_SCHEMA
         )
-        out = made.repartition(4, "tag").mapInArrow(killing_consumer, shuffle.SUMMARY).collect()
+        out = made.repartition(4, "tag").mapInArrow(killing_consumer, tasks.SUMMARY).collect()
         check = shuffle._check("bytes", out, args.rows)
         print(f"{args.master}: {check}")
         return 0 if check["ok"] else 1
