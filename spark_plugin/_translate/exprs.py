@@ -72,6 +72,10 @@ def parse_literal(value: Any, dtype: str) -> Any:
     raise NotImplementedError(f"literal of type {dtype}")
 
 
+#: Significant digits Spark keeps when it negates a decimal (``-x``, ``abs`` of a negative).
+_SPARK_NEGATE_DIGITS = 34
+
+
 class ExprTranslator:
     """Translates expressions; :class:`~spark_plugin._translate.plans.Translator` adds operators."""
 
@@ -228,6 +232,10 @@ class ExprTranslator:
         (ANSI when the DataFrame was made) or wraps to itself, as Java does."""
         if not _types.is_numeric(arg.dtype):
             raise self._fail(f"{op} of {arg.dtype} is not offloaded")
+        if _types.is_decimal(arg.dtype) and _types.decimal_ps(arg.dtype)[0] > _SPARK_NEGATE_DIGITS:
+            # Spark negates a decimal through Scala's BigDecimal (MathContext.DECIMAL128): a value
+            # of more than 34 digits comes back rounded to 34 (or overflows and raises).
+            raise self._fail(f"{op} of {arg.dtype} (Spark rounds it to 34 digits) is not offloaded")
         fail = node.get("failOnError")
         fail_on_error = self._settings.ansi if fail is None else bool(fail)
         return Call(op, (arg,), arg.dtype, (fail_on_error,))

@@ -199,3 +199,29 @@ def test_float_plus_zero(spark: Any) -> None:
         spark, "SELECT f + CAST(0 AS FLOAT), f - CAST(0 AS FLOAT) FROM fl", ordered=True
     )
     assert _signs(plain) == _signs(offloaded)
+
+
+def test_negating_a_wide_decimal_rounds_as_spark(spark: Any, tmp_path: Path) -> None:
+    # Found by `make fuzz` (seed 1025, query 16): Spark negates decimals through Scala's
+    # BigDecimal (34 digits), so -x of a 38-digit value comes back rounded, or overflows and raises
+    # (ANSI on or off). The plugin leaves -x/abs of decimal(p > 34) to Spark; p <= 34 stays offloaded.
+    wide = [12345678901234567890123456789012345678, -(10**38) + 1, 7, None]
+    _decimal_table(spark, tmp_path, "wide", [v for v in wide if v is not None], 0)
+    for sql in (
+        "SELECT -x FROM wide",
+        "SELECT abs(x) FROM wide",
+        "SELECT x FROM wide WHERE -x > 0",
+    ):
+        _same_or_both_raise(spark, sql)
+        report = spark_plugin.explain(spark.sql(sql))
+        assert any("34 digits" in r for r in report.reasons), report.reasons
+    narrow = pa.table(
+        {
+            "x": pa.array(
+                [decimal.Decimal("-1234567890123456789012345678901234")], pa.decimal128(34, 0)
+            )
+        }
+    )
+    pq.write_table(narrow, tmp_path / "narrow.parquet")
+    spark.read.parquet(str(tmp_path / "narrow.parquet")).createOrReplaceTempView("narrow")
+    run_both(spark, "SELECT -x, abs(x) FROM narrow")
