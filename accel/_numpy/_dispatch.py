@@ -106,14 +106,7 @@ def dispatch(
         if result is None:
             wrapped = _transfer.wrap_result(fres, scalar_result, moved, owner)
             result = _compat.numpy_result(call, wrapped)
-    ledger.record_call(
-        LIBRARY,
-        call,
-        device=STATE.kind,
-        seconds=time.perf_counter() - start,
-        bytes_to_device=moved.to_device,
-        bytes_to_host=moved.to_host,
-    )
+    moved.record(call, start)
     return result
 
 

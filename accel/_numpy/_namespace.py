@@ -108,13 +108,7 @@ class UfuncProxy:
         return _dispatch.call_ufunc(self._ufunc, method, args, kwargs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return self._call(args, kwargs)
-        except ValueError as exc:
-            retry = _transfer.user_array_likes(exc, args, kwargs)
-            if retry is None:
-                raise
-            return self._call(*retry)
+        return _transfer.retrying_user_array_likes(self._call, args, kwargs)
 
     def _call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if not kwargs:
@@ -177,13 +171,7 @@ class FunctionProxy:
         self._fast = _dispatch.fast_function_by_name(call)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return self._call_placed(args, kwargs)
-        except ValueError as exc:
-            retry = _transfer.user_array_likes(exc, args, kwargs)
-            if retry is None:
-                raise
-            return self._call_placed(*retry)
+        return _transfer.retrying_user_array_likes(self._call_placed, args, kwargs)
 
     def _call_placed(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if not kwargs and self._short not in _CREATORS:

@@ -13,10 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from accel._fallbacks import ledger
 from accel._numpy import _transfer
 from accel._numpy._array import DeviceArray
-from accel._numpy._state import DEVICE_DTYPE_CHARS, LIBRARY, STATE
+from accel._numpy._state import DEVICE_DTYPE_CHARS, STATE
 
 DEVICE = -1  # scan's answer when device data is among the values
 
@@ -87,12 +86,6 @@ def place_result(result: Any, call: str) -> Any:
             fast = _transfer.move_to_device(result, moved)
         except _transfer.StaysOnHost:
             return result  # no room on the device: the host array is a correct answer
-        ledger.record_call(
-            LIBRARY,
-            call,
-            device=STATE.kind,
-            seconds=time.perf_counter() - start,
-            bytes_to_device=moved.to_device,
-        )
+        moved.record(call, start)
         return DeviceArray(fast)
     return result

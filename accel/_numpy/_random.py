@@ -9,9 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from accel._fallbacks import ledger
 from accel._numpy import _dispatch, _placement, _transfer
-from accel._numpy._state import LIBRARY, STATE
 
 # methods that take arrays; NumPy's C code would treat a device array as a generic sequence
 # (Generator.shuffle of a 2-D one duplicated rows), so they run on host copies (counted)
@@ -94,14 +92,7 @@ class DeviceGenerator:
             moved = _transfer.Moved()
             result = method(*_transfer.to_fast(args, moved), **_transfer.to_fast(kwargs, moved))
             result = _transfer.wrap_result(result, kwargs.get("size") is None and not args, moved)
-            ledger.record_call(
-                LIBRARY,
-                f"random.Generator.{name}",
-                device=STATE.kind,
-                seconds=time.perf_counter() - start,
-                bytes_to_device=moved.to_device,
-                bytes_to_host=moved.to_host,
-            )
+            moved.record(f"random.Generator.{name}", start)
             return result
 
         draw.__name__ = name

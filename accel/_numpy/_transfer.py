@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,17 @@ class Moved:
     def __init__(self) -> None:
         self.to_device = 0
         self.to_host = 0
+
+    def record(self, call: str, start: float) -> None:
+        """Count ``call`` (begun at ``perf_counter()`` ``start``) on the device, with these bytes."""
+        ledger.record_call(
+            LIBRARY,
+            call,
+            device=STATE.kind,
+            seconds=time.perf_counter() - start,
+            bytes_to_device=self.to_device,
+            bytes_to_host=self.to_host,
+        )
 
 
 class StaysOnHost(Exception):
@@ -149,7 +161,23 @@ def device_array_from(value: Any) -> DeviceArray | None:
     return made if isinstance(made, DeviceArray) else None
 
 
-def user_array_likes(
+def retrying_user_array_likes(
+    call: Callable[[tuple[Any, ...], dict[str, Any]], Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Any:
+    """``call(args, kwargs)``; when NumPy refuses a user object whose ``__array__`` gives a
+    device array, once more with that array in its place."""
+    try:
+        return call(args, kwargs)
+    except ValueError as exc:
+        retry = _user_array_likes(exc, args, kwargs)
+        if retry is None:
+            raise
+        return call(*retry)
+
+
+def _user_array_likes(
     exc: ValueError, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> tuple[tuple[Any, ...], dict[str, Any]] | None:
     """``args`` and ``kwargs`` with the user objects whose ``__array__`` gives device arrays
@@ -248,11 +276,4 @@ def call_on_host(func: Any, call: str, args: tuple[Any, ...], kwargs: dict[str, 
         for array, _ in copies.copies.values():
             if not array._readonly:
                 copies.write_back(array)  # inputs too: one counted copy each, data unchanged
-        ledger.record_call(
-            LIBRARY,
-            call,
-            device=STATE.kind,
-            seconds=time.perf_counter() - start,
-            bytes_to_device=moved.to_device,
-            bytes_to_host=moved.to_host,
-        )
+        moved.record(call, start)
