@@ -88,7 +88,7 @@ def _packed_states(c: ExprCompiler, name: str, call: AggCall) -> pl.Expr:
             continue
         fields.append(pl.col(states.state_column(name, field_name)).alias(field_name))
     if any(f == "s_hi" for f, _ in states.partial_state_fields(call)):
-        hi, lo = states.split_wide_sum(pl.col(states.state_column(name, "s")), c._let)
+        hi, lo = states.split_wide_sum(pl.col(states.state_column(name, "s")), c.let)
         fields[:0] = [hi.alias("s_hi"), lo.alias("s_lo")]
     return pl.struct(fields)
 
@@ -118,7 +118,7 @@ def _finish(c: ExprCompiler, name: str, call: AggCall) -> pl.Expr:
         if call.dtype == "long":
             return pl.when(count > 0).then(c._narrow(total, "long")).alias(name)
         # Spark's double sum starts at 0.0, so it is never -0.0 (Polars keeps -0.0 + -0.0).
-        total = c._let(total)
+        total = c.let(total)
         return pl.when(count > 0).then(pl.when(total == 0).then(0.0).otherwise(total)).alias(name)
     if f == "avg":
         if _types.is_decimal(call.dtype):
@@ -130,9 +130,9 @@ def _finish(c: ExprCompiler, name: str, call: AggCall) -> pl.Expr:
             _, s_div = _types.decimal_ps(div_type)
             _, s_out = _types.decimal_ps(call.dtype)
             quotient = num.div_half_up(
-                total * num.pow10(s_div - s_sum), count.cast(num.WIDE), c._let
+                total * num.pow10(s_div - s_sum), count.cast(num.WIDE), c.let
             )
-            value = pl.when(count > 0).then(num.rescale(quotient, s_div, s_out, c._let))
+            value = pl.when(count > 0).then(num.rescale(quotient, s_div, s_out, c.let))
             p_arg, s_arg = _types.decimal_ps(arg_type)
             p_out, _ = _types.decimal_ps(call.dtype)
             if p_out - s_out >= p_arg - s_arg:
@@ -140,7 +140,7 @@ def _finish(c: ExprCompiler, name: str, call: AggCall) -> pl.Expr:
                 # aggregate with no check may read only the groups a join keeps, see _compile).
                 return value.alias(name)
             return c._check_precision(value, call.dtype).alias(name)
-        mean = c._let(total.cast(pl.Float64) / count.cast(pl.Float64))
+        mean = c.let(total.cast(pl.Float64) / count.cast(pl.Float64))
         return pl.when(count > 0).then(pl.when(mean == 0).then(0.0).otherwise(mean)).alias(name)
     raise NotImplementedError(f)
 
@@ -153,4 +153,4 @@ _ABS_SUM_SAFE = 0.9e38
 def _guard_abs_sum(c: ExprCompiler, total: pl.Expr, abs_sum: pl.Expr) -> pl.Expr:
     """``total``, or a failure that hands the action back to Spark where a partial sum of the
     rows could pass 38 digits (Spark then answers NULL or raises, depending on row order)."""
-    return c.guard(c._let(total), abs_sum >= _ABS_SUM_SAFE, "decimal_sum_may_overflow")
+    return c.guard(c.let(total), abs_sum >= _ABS_SUM_SAFE, "decimal_sum_may_overflow")

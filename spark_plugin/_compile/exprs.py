@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import decimal
+from collections.abc import Callable
 from typing import Any
 
 import polars as pl
 
-from spark_plugin import _like, _types
 from spark_plugin import _numeric as num
+from spark_plugin import _types
 from spark_plugin._compile.semantics import AnsiError, SemanticsCompiler
 from spark_plugin._ir import AggCall, Call, Case, Col, Expr, Lit, ScalarSubquery
 
@@ -64,7 +65,7 @@ class ExprCompiler(SemanticsCompiler):
         if op == "isnotnull":
             return self.expr(args[0]).is_not_null()
         if op == "normalize":
-            x = self._let(self.expr(args[0]))
+            x = self.let(self.expr(args[0]))
             # -0.0 and 0.0 group and join together in Spark.
             return pl.when(x == 0).then(pl.lit(0.0)).otherwise(x).cast(num.polars_dtype(e.dtype))
         if op in ("eq", "lt", "le", "gt", "ge", "eq_null_safe"):
@@ -87,9 +88,9 @@ class ExprCompiler(SemanticsCompiler):
             if e.dtype in _types.INTEGRAL:
                 # -MIN_VALUE and abs(MIN_VALUE): an error where the plan fails on error, else
                 # MIN_VALUE again (Java's wrap).
-                return self._narrow(exact(self._let(x.cast(num.WIDE))), e.dtype, e.options[0])
+                return self._narrow(exact(self.let(x.cast(num.WIDE))), e.dtype, e.options[0])
             if _types.is_decimal(e.dtype):
-                return exact(self._let(x))  # the same precision always holds -x and |x|
+                return exact(self.let(x))  # the same precision always holds -x and |x|
             return -x if op == "neg" else x.abs()
         if op in ("mod", "intdiv"):
             return self._integral_division(op, args[0], args[1], e.dtype)
@@ -107,43 +108,16 @@ class ExprCompiler(SemanticsCompiler):
             return self.guard(value, overflow, "decimal_overflow")
         if op == "in":
             return self._in(args[0], args[1:])
-        if op == "like":
-            assert isinstance(args[1], Lit)
-            return _like.like(self._let(self.expr(args[0])), str(args[1].value), e.options[0])
-        if op in ("startswith", "endswith", "contains"):
-            assert isinstance(args[1], Lit)
-            x = self.expr(args[0])
-            needle = args[1].value
-            if needle is None:
-                return pl.lit(None, dtype=pl.Boolean)
-            if op == "startswith":
-                return x.str.starts_with(needle)
-            if op == "endswith":
-                return x.str.ends_with(needle)
-            return x.str.contains(needle, literal=True)
-        if op == "substring":
-            return self._substring(args)
-        if op == "upper":
-            return self.expr(args[0]).str.to_uppercase()
-        if op == "lower":
-            return self.expr(args[0]).str.to_lowercase()
-        if op == "length":
-            return self.expr(args[0]).str.len_chars().cast(pl.Int32)
-        if op == "concat":
-            return pl.concat_str([self.expr(a) for a in args], ignore_nulls=False)
-        if op in ("year", "month", "day", "quarter"):
-            x = self.expr(args[0])
-            part = {"year": x.dt.year(), "month": x.dt.month(), "day": x.dt.day()}.get(op)
-            if part is None:
-                part = x.dt.quarter()
-            return part.cast(pl.Int32)
         if op == "coalesce":
             dtype = num.polars_dtype(e.dtype)
             return pl.coalesce([self.expr(a).cast(dtype) for a in args])
+        family_op = OPS.get(op)
+        if family_op is not None:
+            return family_op(self, e)
         raise NotImplementedError(f"operator {op}")
 
     def _compare(self, op: str, a: Expr, b: Expr) -> pl.Expr:
-        x, y = self._let(self.expr(a)), self._let(self.expr(b))
+        x, y = self.let(self.expr(a)), self.let(self.expr(b))
         if _types.is_decimal(a.dtype) and _types.is_decimal(b.dtype):
             _, s1 = _types.decimal_ps(a.dtype)
             _, s2 = _types.decimal_ps(b.dtype)
@@ -159,12 +133,12 @@ class ExprCompiler(SemanticsCompiler):
         return {"eq": x == y, "lt": x < y, "le": x <= y, "gt": x > y, "ge": x >= y}[op]
 
     def _integral_division(self, op: str, a: Expr, b: Expr, dtype: str) -> pl.Expr:
-        x = self._let(self.expr(a).cast(num.WIDE))
-        y = self._let(self.expr(b).cast(num.WIDE))
+        x = self.let(self.expr(a).cast(num.WIDE))
+        y = self.let(self.expr(b).cast(num.WIDE))
         zero = y == 0
         # Java truncates toward zero: the floor of the magnitudes, signed.
-        q = self._let(num.floor_div(self._let(num.abs_(x)), self._let(num.abs_(y)), self._let))
-        q = self._let(pl.when((x < 0) != (y < 0)).then(num.neg(q)).otherwise(q))
+        q = self.let(num.floor_div(self.let(num.abs_(x)), self.let(num.abs_(y)), self.let))
+        q = self.let(pl.when((x < 0) != (y < 0)).then(num.neg(q)).otherwise(q))
         if op == "intdiv":
             value = pl.when(~zero).then(self._narrow(q, "long"))
         else:
@@ -172,7 +146,7 @@ class ExprCompiler(SemanticsCompiler):
         return self._zero_divisor_guard(value, x, zero)
 
     def _in(self, value: Expr, items: tuple[Expr, ...]) -> pl.Expr:
-        x = self._let(self.expr(value))
+        x = self.let(self.expr(value))
         literals = [i.value for i in items if isinstance(i, Lit)]
         present = [v for v in literals if v is not None]
         has_null = len(present) != len(literals)
@@ -192,25 +166,23 @@ class ExprCompiler(SemanticsCompiler):
             return pl.when(x.is_null()).then(None).when(found).then(True).otherwise(None)
         return pl.when(x.is_null()).then(None).otherwise(found)
 
-    def _substring(self, args: tuple[Expr, ...]) -> pl.Expr:
-        """Spark's 1-based ``substring(str, pos, len)``; pos 0 acts as 1, negative counts back."""
-        literal = [a.value if isinstance(a, Lit) else False for a in args[1:]]
-        if (
-            isinstance(literal[0], int)
-            and literal[0] >= 0
-            and (len(literal) == 1 or isinstance(literal[1], int))
-        ):
-            # Bounds known here: a slice with literal bounds (cudf-polars takes only those).
-            length = max(0, literal[1]) if len(literal) > 1 else None
-            return self.expr(args[0]).str.slice(max(0, literal[0] - 1), length)
-        s = self._let(self.expr(args[0]))
-        pos = self._let(self.expr(args[1]).cast(pl.Int64))
-        length = self.expr(args[2]).cast(pl.Int64) if len(args) > 2 else pl.lit(2**31 - 1, pl.Int64)
-        length = self._let(length)
-        n = s.str.len_chars().cast(pl.Int64)
-        start = self._let(pl.when(pos > 0).then(pos - 1).when(pos < 0).then(n + pos).otherwise(0))
-        end = start + length
-        begin = pl.max_horizontal(start, pl.lit(0, pl.Int64))
-        size = pl.max_horizontal(end - begin, pl.lit(0, pl.Int64))
-        sliced = s.str.slice(begin, size)
-        return pl.when(s.is_null() | pos.is_null() | length.is_null()).then(None).otherwise(sliced)
+
+#: An operator of a family kept in its own module (``strings``, ``dates``, ...): (compiler, call)
+#: -> Polars expression, Spark's semantics spelled out.
+Op = Callable[[ExprCompiler, Call], pl.Expr]
+#: IR operator name -> its compile rule; filled by the family modules as they are imported (the
+#: package's ``__init__`` imports them all).
+OPS: dict[str, Op] = {}
+
+
+def op(*names: str) -> Callable[[Op], Op]:
+    """Register the decorated function as the compile rule of the IR operators ``names``."""
+
+    def register(fn: Op) -> Op:
+        for name in names:
+            if name in OPS:
+                raise ValueError(f"two compile rules for the operator {name}")
+            OPS[name] = fn
+        return fn
+
+    return register

@@ -56,7 +56,7 @@ class SemanticsCompiler:
         self._subquery_values: dict[int, Any] = {}
         #: Aggregate node id -> (input column, frame of the only keys its groups can join with).
         self._key_filters: dict[int, tuple[str, pl.LazyFrame]] = {}
-        #: Columns to compute before the expressions being built (see ``_let``); None: inline.
+        #: Columns to compute before the expressions being built (see ``let``); None: inline.
         self._lets: list[tuple[str, pl.Expr]] | None = None
         self._let_count = 0
         #: Checks that fail the query (ANSI errors, digits we cannot hold) built so far.
@@ -70,7 +70,7 @@ class SemanticsCompiler:
 
     # -- shared subexpressions -------------------------------------------------------------------
 
-    def _let(self, e: pl.Expr) -> pl.Expr:
+    def let(self, e: pl.Expr) -> pl.Expr:
         """``e`` as a column computed beforehand, when the expression being built uses it several
         times. Polars expressions are trees: without this, Spark's checks (overflow, rounding,
         NaN order) that repeat their operand make nested formulas grow exponentially, and Polars
@@ -117,7 +117,7 @@ class SemanticsCompiler:
         if precision >= 38:
             return value  # num.WIDE holds 38 digits: Polars raised at the arithmetic already
         limit = num.pow10(precision)
-        value = self._let(value)
+        value = self.let(value)
         overflow = (value >= limit) | (value <= -limit)
         if self.ansi:
             return self.guard(value, overflow, "decimal_overflow")
@@ -126,26 +126,26 @@ class SemanticsCompiler:
     def _int128_guard(self, estimate: pl.Expr, value: pl.Expr) -> pl.Expr:
         # Intermediate beyond 38 digits: Spark (BigDecimal) would not overflow here, so we cannot
         # give its answer; failing hands the action back to Spark.
-        return self.guard(self._let(value), estimate.abs() >= _WIDE_SAFE, "int128_intermediate")
+        return self.guard(self.let(value), estimate.abs() >= _WIDE_SAFE, "int128_intermediate")
 
     def _decimal_arith(self, op: str, a: Expr, b: Expr, result: str) -> pl.Expr:
         p1, s1 = _types.decimal_ps(a.dtype)
         p2, s2 = _types.decimal_ps(b.dtype)
         _, sr = _types.decimal_ps(result)
-        x, y = self._let(self.expr(a)), self._let(self.expr(b))
+        x, y = self.let(self.expr(a)), self.let(self.expr(b))
         if op in ("add", "sub"):
             scale = max(s1, s2)
             exact_digits = max(p1 - s1, p2 - s2) + scale + 1
             xs, ys = num.rescale(x, s1, scale), num.rescale(y, s2, scale)
             value = xs + ys if op == "add" else xs - ys
-            value = num.rescale(value, scale, sr, self._let)
+            value = num.rescale(value, scale, sr, self.let)
         elif op == "mul":
             exact_digits = p1 + p2 + 1
             value = x * y
             if p1 + p2 > 38:
                 estimate = x.cast(pl.Float64) * y.cast(pl.Float64)
                 value = self._int128_guard(estimate, value)
-            value = num.rescale(value, s1 + s2, sr, self._let)
+            value = num.rescale(value, s1 + s2, sr, self.let)
         else:  # div: a * 10^(sr - s1 + s2) / b, rounded HALF_UP
             exact_digits = _types.MAX_PRECISION + 1  # a quotient can need any number of digits
             shift = sr - s1 + s2
@@ -155,9 +155,9 @@ class SemanticsCompiler:
                     estimate = x.cast(pl.Float64) * float(10**shift)
                     x = self._int128_guard(estimate, x)
                 numerator = x * num.pow10(shift)
-                value = pl.when(~zero).then(num.div_half_up(numerator, y, self._let))
+                value = pl.when(~zero).then(num.div_half_up(numerator, y, self.let))
             else:
-                value = pl.when(~zero).then(num.div_half_up(x, y * num.pow10(-shift), self._let))
+                value = pl.when(~zero).then(num.div_half_up(x, y * num.pow10(-shift), self.let))
             value = self._zero_divisor_guard(value, x, zero)
         if exact_digits <= _types.MAX_PRECISION:
             # Spark's result type holds every exact result: no overflow check needed (and every
@@ -179,7 +179,7 @@ class SemanticsCompiler:
             _, st = _types.decimal_ps(target)
             if _types.is_decimal(source):
                 _, ss = _types.decimal_ps(source)
-                scaled = num.rescale(value, ss, st, self._let)
+                scaled = num.rescale(value, ss, st, self.let)
             else:
                 scaled = value.cast(num.WIDE) * num.pow10(st)
             return self._check_precision(scaled, target)
@@ -202,7 +202,7 @@ class SemanticsCompiler:
         bits = _types.INT_BITS[dtype]
         lo, hi = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
         target = num.INT_DTYPES[dtype]
-        value = self._let(value)
+        value = self.let(value)
         if self.ansi if fail is None else fail:
             overflow = (value < lo) | (value > hi)
             return self.guard(value, overflow, "arithmetic_overflow").cast(target)
@@ -211,16 +211,16 @@ class SemanticsCompiler:
             span = pl.lit(2**bits, dtype=pl.Int64)
             wrapped = (wide - lo) % span + lo  # Polars' % is floor-mod: result in [0, span)
             return wrapped.cast(target)
-        shifted = self._let(value.cast(num.WIDE) - num.wide(lo))
+        shifted = self.let(value.cast(num.WIDE) - num.wide(lo))
         span = num.wide(2**bits)
-        floor_mod = shifted - num.floor_div(shifted, span, self._let) * span
+        floor_mod = shifted - num.floor_div(shifted, span, self.let) * span
         return (floor_mod + num.wide(lo)).cast(target)
 
     # -- floats ---------------------------------------------------------------------------------
 
     def _float_compare(self, op: str, x: pl.Expr, y: pl.Expr) -> pl.Expr:
         """Spark orders NaN above every other value and NaN = NaN; -0.0 = 0.0."""
-        x, y = self._let(x), self._let(y)
+        x, y = self.let(x), self.let(y)
         if op in ("gt", "ge"):
             x, y = y, x
             op = "lt" if op == "gt" else "le"

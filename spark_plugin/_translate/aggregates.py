@@ -27,7 +27,7 @@ class AggTranslator(ExprTranslator):
         if node.get("filter") not in (None, []):
             if self._below_expand:  # Spark's own FILTER (gid = n): Expand's reason says why
                 raise Unsupported("FILTER of Spark's DISTINCT rewrite")
-            raise self._fail("aggregate FILTER clauses are not offloaded")
+            raise self.fail("aggregate FILTER clauses are not offloaded")
         func_node, func_kids = kids[0]
         func = short_class(func_node)
         args = tuple(self.expr(k) for k in func_kids)
@@ -36,24 +36,24 @@ class AggTranslator(ExprTranslator):
                 # count(DISTINCT 1) is 1 for a group with rows (0 for none): _finish caps it.
                 return AggCall("count_star", (), "long", distinct)
             if distinct and any(a.dtype in _types.FLOATING for a in args):
-                raise self._fail("count(DISTINCT) of floating point is not offloaded")
+                raise self.fail("count(DISTINCT) of floating point is not offloaded")
             return AggCall("count", args, "long", distinct)
         if func in ("Sum", "Average", "Min", "Max"):
             (arg,) = args
             if not _types.is_numeric(arg.dtype) and func in ("Sum", "Average"):
-                raise self._fail(f"{func} of {arg.dtype} is not offloaded")
+                raise self.fail(f"{func} of {arg.dtype} is not offloaded")
             if distinct and (func != "Sum" or arg.dtype in _types.FLOATING):
-                raise self._fail(f"{func}(DISTINCT) is not offloaded")
+                raise self.fail(f"{func}(DISTINCT) is not offloaded")
             if func == "Sum":
                 return AggCall("sum", args, _types.sum_type(arg.dtype), distinct)
             if func == "Average":
                 if _types.is_decimal(arg.dtype) and _types.avg_loses_digits(arg.dtype):
-                    raise self._fail(f"avg of {arg.dtype} is not offloaded (result scale)")
+                    raise self.fail(f"avg of {arg.dtype} is not offloaded (result scale)")
                 return AggCall("avg", args, _types.avg_type(arg.dtype), distinct)
             if arg.dtype == "boolean":
-                raise self._fail(f"{func} of boolean is not offloaded")
+                raise self.fail(f"{func} of boolean is not offloaded")
             return AggCall(func.lower(), args, arg.dtype, distinct)
-        raise self._fail(f"aggregate function {func} is not offloaded")
+        raise self.fail(f"aggregate function {func} is not offloaded")
 
     def _aggregate_node(self, node: JsonNode, child: Plan | None) -> Plan:
         assert child is not None
@@ -91,7 +91,7 @@ class AggTranslator(ExprTranslator):
         if name == "AggregateExpression":
             mode = object_name(node.get("mode"))
             if mode != "Complete":
-                raise self._fail(f"aggregate mode {mode} is not offloaded")
+                raise self.fail(f"aggregate mode {mode} is not offloaded")
             call = self._agg_call(item)
             agg_name = f"_agg{node['resultId']['id']}_{len(aggs)}"
             aggs.append((agg_name, call))
@@ -114,7 +114,7 @@ class AggTranslator(ExprTranslator):
                     if candidate in (key, plain_key):
                         return Col(key_name, key.dtype)
                 if not contains_agg(item) and name == "AttributeReference":
-                    raise self._fail(f"{node['name']} is neither grouped nor aggregated")
+                    raise self.fail(f"{node['name']} is neither grouped nor aggregated")
         if name in ("AttributeReference", "Literal") or not kids:
             return self.expr(item)
         # Rebuild this node over translated children through a tiny shim: translate the

@@ -33,8 +33,6 @@ _COMPARISONS = {
     "GreaterThanOrEqual": "ge",
 }
 _ARITHMETIC = {"Add": "add", "Subtract": "sub", "Multiply": "mul", "Divide": "div"}
-_STRING_PREDICATES = {"StartsWith": "startswith", "EndsWith": "endswith", "Contains": "contains"}
-_DATE_PARTS = {"Year": "year", "Month": "month", "DayOfMonth": "day", "Quarter": "quarter"}
 #: Casts whose answers we reproduce exactly (from, to); decimals are handled separately.
 _CASTS = {
     ("byte", "short"),
@@ -93,7 +91,7 @@ class ExprTranslator:
         #: The explain trees of the scalar subqueries of the operator being translated.
         self._subquery_explains: list[ExplainNode] = []
 
-    def _fail(self, reason: str) -> Unsupported:
+    def fail(self, reason: str) -> Unsupported:
         self._reasons.append(reason)
         return Unsupported(reason)
 
@@ -105,16 +103,16 @@ class ExprTranslator:
         if name == "AttributeReference":
             dtype = node["dataType"]
             if not isinstance(dtype, str) or not _types.is_supported(dtype):
-                raise self._fail(f"column {node['name']} has type {dtype}, not offloaded")
+                raise self.fail(f"column {node['name']} has type {dtype}, not offloaded")
             return Col(internal_name(node), dtype)
         if name == "Literal":
             dtype = node["dataType"]
             if not isinstance(dtype, str):
-                raise self._fail(f"literal of type {dtype} is not offloaded")
+                raise self.fail(f"literal of type {dtype} is not offloaded")
             if dtype == "null":
                 return Lit(None, "null")
             if not _types.is_supported(dtype) or dtype == "timestamp":
-                raise self._fail(f"literal of type {dtype} is not offloaded")
+                raise self.fail(f"literal of type {dtype} is not offloaded")
             return Lit(parse_literal(node.get("value"), dtype), dtype)
         if name == "Alias":
             return args[0]
@@ -135,7 +133,7 @@ class ExprTranslator:
             return self._sign_op("neg" if name == "UnaryMinus" else "abs", node, args[0])
         if name in ("Remainder", "IntegralDivide"):
             if args[0].dtype not in _types.INTEGRAL or args[0].dtype != args[1].dtype:
-                raise self._fail(f"{name} on {args[0].dtype} is not offloaded")
+                raise self.fail(f"{name} on {args[0].dtype} is not offloaded")
             op = "mod" if name == "Remainder" else "intdiv"
             return Call(op, tuple(args), args[0].dtype if op == "mod" else "long")
         if name == "UnscaledValue":
@@ -148,39 +146,12 @@ class ExprTranslator:
             return self._cast(args[0], node["dataType"])
         if name == "In":
             if not all(isinstance(a, Lit) for a in args[1:]):
-                raise self._fail("IN with non-literal values is not offloaded")
+                raise self.fail("IN with non-literal values is not offloaded")
             if args[0].dtype in _types.FLOATING:
-                raise self._fail("IN on floating point values is not offloaded (NaN rules)")
+                raise self.fail("IN on floating point values is not offloaded (NaN rules)")
             return Call("in", tuple(args), "boolean")
         if name == "InSet":
-            raise self._fail("InSet (large IN list) is not offloaded")
-        if name == "Like":
-            if not isinstance(args[1], Lit):
-                raise self._fail("LIKE with a non-literal pattern is not offloaded")
-            escape = node.get("escapeChar") or "\\"
-            return Call("like", tuple(args), "boolean", (str(escape),))
-        if name in _STRING_PREDICATES:
-            if not isinstance(args[1], Lit):
-                raise self._fail(f"{name} with a non-literal pattern is not offloaded")
-            return Call(_STRING_PREDICATES[name], tuple(args), "boolean")
-        if name == "Substring":
-            if args[0].dtype != "string":
-                raise self._fail("substring of binary is not offloaded")
-            return Call("substring", tuple(args), "string")
-        if name in ("Upper", "Lower"):
-            return Call(name.lower(), tuple(args), "string")
-        if name == "Length":
-            if args[0].dtype != "string":
-                raise self._fail("length of binary is not offloaded")
-            return Call("length", tuple(args), "integer")
-        if name == "Concat":
-            if any(a.dtype != "string" for a in args):
-                raise self._fail("concat of non-strings is not offloaded")
-            return Call("concat", tuple(args), "string")
-        if name in _DATE_PARTS:
-            if args[0].dtype != "date":
-                raise self._fail(f"{name} of {args[0].dtype} is not offloaded")
-            return Call(_DATE_PARTS[name], tuple(args), "integer")
+            raise self.fail("InSet (large IN list) is not offloaded")
         if name == "CaseWhen":
             n = len(node.get("branches") or [])
             branches = tuple((args[2 * i], args[2 * i + 1]) for i in range(n))
@@ -194,19 +165,22 @@ class ExprTranslator:
             return self._scalar_subquery(node)
         if name in ("AggregateExpression",):
             return self._aggregate(node, args)
-        raise self._fail(f"expression {name} is not offloaded")
+        family_rule = RULES.get(name)
+        if family_rule is not None:
+            return family_rule(self, node, args)
+        raise self.fail(f"expression {name} is not offloaded")
 
     def _same_family(self, name: str, args: list[Expr]) -> None:
         left, right = args[0].dtype, args[1].dtype
         if "null" in (left, right):
             return
         if left != right and not (_types.is_decimal(left) and _types.is_decimal(right)):
-            raise self._fail(f"{name} between {left} and {right} is not offloaded")
+            raise self.fail(f"{name} between {left} and {right} is not offloaded")
 
     def _common(self, values: list[Expr], otherwise: Expr | None) -> str:
         types = {v.dtype for v in [*values, *([otherwise] if otherwise else [])]} - {"null"}
         if len(types) > 1:
-            raise self._fail(f"branches of types {sorted(types)} are not offloaded")
+            raise self.fail(f"branches of types {sorted(types)} are not offloaded")
         return types.pop() if types else "null"
 
     def _arithmetic(self, op: str, args: list[Expr]) -> Expr:
@@ -215,34 +189,34 @@ class ExprTranslator:
             p1, _ = _types.decimal_ps(left)
             p2, _ = _types.decimal_ps(right)
             if op in ("add", "sub") and max(p1, p2) >= 38:
-                raise self._fail("decimal(38) addition could overflow 128 bits; not offloaded")
+                raise self.fail("decimal(38) addition could overflow 128 bits; not offloaded")
             return Call(op, tuple(args), _types.decimal_result(op, left, right))
         if left != right:
-            raise self._fail(f"arithmetic between {left} and {right} is not offloaded")
+            raise self.fail(f"arithmetic between {left} and {right} is not offloaded")
         if op == "div":
             if left != "double":
-                raise self._fail(f"division of {left} is not offloaded")
+                raise self.fail(f"division of {left} is not offloaded")
             return Call(op, tuple(args), "double")
         if left not in _types.INTEGRAL and left not in _types.FLOATING:
-            raise self._fail(f"arithmetic on {left} is not offloaded")
+            raise self.fail(f"arithmetic on {left} is not offloaded")
         return Call(op, tuple(args), left)
 
     def _sign_op(self, op: str, node: JsonNode, arg: Expr) -> Expr:
         """``-x`` / ``abs(x)``: the plan's own ``failOnError`` says whether MIN_VALUE raises
         (ANSI when the DataFrame was made) or wraps to itself, as Java does."""
         if not _types.is_numeric(arg.dtype):
-            raise self._fail(f"{op} of {arg.dtype} is not offloaded")
+            raise self.fail(f"{op} of {arg.dtype} is not offloaded")
         if _types.is_decimal(arg.dtype) and _types.decimal_ps(arg.dtype)[0] > _SPARK_NEGATE_DIGITS:
             # Spark negates a decimal through Scala's BigDecimal (MathContext.DECIMAL128): a value
             # of more than 34 digits comes back rounded to 34 (or overflows and raises).
-            raise self._fail(f"{op} of {arg.dtype} (Spark rounds it to 34 digits) is not offloaded")
+            raise self.fail(f"{op} of {arg.dtype} (Spark rounds it to 34 digits) is not offloaded")
         fail = node.get("failOnError")
         fail_on_error = self._settings.ansi if fail is None else bool(fail)
         return Call(op, (arg,), arg.dtype, (fail_on_error,))
 
     def _cast(self, arg: Expr, target: Any) -> Expr:
         if not isinstance(target, str):
-            raise self._fail(f"cast to {target} is not offloaded")
+            raise self.fail(f"cast to {target} is not offloaded")
         source = arg.dtype
         if source == target:
             return arg
@@ -252,17 +226,37 @@ class ExprTranslator:
             return Call("cast", (arg,), target)
         if source == "null" and _types.is_supported(target):
             return Lit(None, target)
-        raise self._fail(f"cast from {source} to {target} is not offloaded")
+        raise self.fail(f"cast from {source} to {target} is not offloaded")
 
     def _aggregate(self, node: JsonNode, args: list[Expr]) -> Expr:
         mode = object_name(node.get("mode"))
         if mode != "Complete":
-            raise self._fail(f"aggregate mode {mode} is not offloaded")
+            raise self.fail(f"aggregate mode {mode} is not offloaded")
         raise AssertionError("aggregate expressions are translated by _agg_call")
 
     def _scalar_subquery(self, node: JsonNode) -> Expr:
         """A scalar subquery's plan: translated by the operator translator (plans.py)."""
-        raise self._fail("scalar subquery is not offloaded")
+        raise self.fail("scalar subquery is not offloaded")
 
 
 _NO_EAGER_CHILDREN = frozenset({"AggregateExpression"})
+
+#: A rule of an expression family kept in its own module (``strings``, ``dates``, ...):
+#: (translator, Spark's JSON node, its translated children) -> IR, or ``translator.fail(...)``.
+Rule = Callable[[ExprTranslator, JsonNode, list[Expr]], Expr]
+#: Spark expression class name -> its rule; filled by the family modules as they are imported
+#: (the package's ``__init__`` imports them all).
+RULES: dict[str, Rule] = {}
+
+
+def rule(*names: str) -> Callable[[Rule], Rule]:
+    """Register the decorated function as the rule for Spark's expression classes ``names``."""
+
+    def register(fn: Rule) -> Rule:
+        for name in names:
+            if name in RULES:
+                raise ValueError(f"two rules for the Spark expression {name}")
+            RULES[name] = fn
+        return fn
+
+    return register

@@ -47,14 +47,14 @@ class Translator(AggTranslator):
 
     def _scalar_subquery(self, node: JsonNode) -> Expr:
         if node.get("outerAttrs"):
-            raise self._fail("correlated scalar subquery is not offloaded")
+            raise self.fail("correlated scalar subquery is not offloaded")
         sub = Translator(self._relations, self._settings, self._schema_check)
         plan, explain_node = sub.translate(node["plan"])
         self._subquery_explains.append(explain_node)
         if plan is None:
-            raise self._fail("scalar subquery cannot be offloaded")
+            raise self.fail("scalar subquery cannot be offloaded")
         if len(plan.output) != 1:
-            raise self._fail("scalar subquery with more than one column")
+            raise self.fail("scalar subquery with more than one column")
         return _ir.ScalarSubquery(plan, plan.output[0][1])
 
     # -- plan ---------------------------------------------------------------------------------
@@ -122,7 +122,7 @@ class Translator(AggTranslator):
             return _ir.Filter(kids[0], cond), "Filter"
         if name == "Sort":
             if not node.get("global", True):
-                raise self._fail("sortWithinPartitions is not offloaded")
+                raise self.fail("sortWithinPartitions is not offloaded")
             keys = []
             for nodes in node["order"]:
                 order, (child,) = tree(nodes)
@@ -157,7 +157,7 @@ class Translator(AggTranslator):
             assert kids[0] is not None
             assert kids[1] is not None
             return self._join(node, kids[0], kids[1])
-        raise self._fail(f"operator {name}{_WHAT.get(name, '')} is not offloaded")
+        raise self.fail(f"operator {name}{_WHAT.get(name, '')} is not offloaded")
 
     def _own_checks(self, name: str, node: JsonNode) -> str:
         """The checks of an operator that do not need its children translated; its label."""
@@ -203,16 +203,16 @@ class Translator(AggTranslator):
     def _int_literal(self, nodes: list[JsonNode]) -> int:
         expr = self.expr(tree(nodes))
         if not isinstance(expr, Lit) or not isinstance(expr.value, int):
-            raise self._fail("LIMIT with a non-literal value is not offloaded")
+            raise self.fail("LIMIT with a non-literal value is not offloaded")
         return expr.value
 
     def _relation(self, node: JsonNode) -> tuple[Plan | None, str]:
         output = [nodes[0] for nodes in node["output"]]
         if not output:
-            raise self._fail("relation with no columns")
+            raise self.fail("relation with no columns")
         relation = self._relations.get(int(output[0]["exprId"]["id"]))
         if relation is None:
-            raise self._fail("relation not found in the JVM plan")
+            raise self.fail("relation not found in the JVM plan")
         label = f"Scan parquet {relation.table}"
         if relation.problem:
             self._reasons.append(relation.problem)
@@ -238,7 +238,7 @@ class Translator(AggTranslator):
         how_name = object_name(node["joinType"])
         how = _JOIN_TYPES.get(how_name)
         if how is None:
-            raise self._fail(f"join type {how_name} is not offloaded")
+            raise self.fail(f"join type {how_name} is not offloaded")
         label = f"Join {how_name}"
         left_names = {n for n, _ in left.output}
         right_names = {n for n, _ in right.output}
@@ -276,16 +276,16 @@ class Translator(AggTranslator):
             else:
                 residual.append(c)
         if not left_keys and how not in ("inner", "cross"):
-            raise self._fail(f"{how_name} join without an equality key is not offloaded")
+            raise self.fail(f"{how_name} join without an equality key is not offloaded")
         if not left_keys:
             how = "cross"
         if residual and how in ("full", "right"):
-            raise self._fail(f"{how_name} join with a non-equi condition is not offloaded")
+            raise self.fail(f"{how_name} join with a non-equi condition is not offloaded")
         res = and_all(residual)
         return _ir.Join(left, right, how, tuple(left_keys), tuple(right_keys), res), label
 
     def _check_key_types(self, a: Expr, b: Expr) -> None:
         if a.dtype in _types.FLOATING or b.dtype in _types.FLOATING:
-            raise self._fail("floating point join keys are not offloaded (NaN and -0.0 rules)")
+            raise self.fail("floating point join keys are not offloaded (NaN and -0.0 rules)")
         if a.dtype != b.dtype:
-            raise self._fail(f"join keys of types {a.dtype} and {b.dtype} are not offloaded")
+            raise self.fail(f"join keys of types {a.dtype} and {b.dtype} are not offloaded")
