@@ -275,34 +275,40 @@ _CREATORS = frozenset(
 )
 
 
-class AsStridedProxy(FunctionProxy):
-    """``np.lib.stride_tricks.as_strided``: a view of a device array is made on the device
-    (NumPy's would view a host copy, and writes through it would be lost); of a host array,
-    by NumPy."""
+class DeviceViewProxy(FunctionProxy):
+    """``np.lib.stride_tricks.as_strided`` / ``sliding_window_view``: a view of a device array is
+    made on the device (NumPy's would view a host copy, and writes through it would be lost); of
+    a host array, by NumPy. ``writeable`` is NumPy's: CuPy's ``as_strided`` has no such argument
+    and its ``sliding_window_view`` refuses ``writeable=True``, so the device function is called
+    without it and the proxy refuses writes where NumPy's view would be read-only."""
 
-    def __call__(
-        self,
-        x: Any,
-        shape: Any = None,
-        strides: Any = None,
-        subok: bool = False,
-        writeable: bool = True,
-    ) -> Any:
+    def __init__(self, real: Callable[..., Any], call: str, writeable_default: bool) -> None:
+        super().__init__(real, call)
+        self._writeable_default = writeable_default
+
+    def __call__(self, x: Any, *args: Any, **kwargs: Any) -> Any:
         if not isinstance(x, DeviceArray):
-            return self.__wrapped__(x, shape, strides, subok=subok, writeable=writeable)
-        # subok: a device array is no ndarray subclass; writeable=False: CuPy has no such
-        # argument, the proxy refuses writes instead
-        view = dispatch(self._call, self.__wrapped__, self._fast, (x, shape, strides), {}, owner=x)
+            return self.__wrapped__(x, *args, **kwargs)
+        writeable = bool(kwargs.pop("writeable", self._writeable_default))
+        if kwargs.pop("subok", False):
+            # a device array is no ndarray subclass: NumPy's own call, on a host copy
+            return self.__wrapped__(x, *args, subok=True, writeable=writeable, **kwargs)
+        view = dispatch(self._call, self.__wrapped__, self._fast, (x, *args), kwargs, owner=x)
         if not writeable and isinstance(view, DeviceArray):
             view.flags.writeable = False
         return view
 
 
 def _stride_tricks() -> ReplacingModule:
-    # NumPy's as_strided would view a host copy of a device array (writes lost)
+    # NumPy's views would view a host copy of a device array (writes lost)
     real = np.lib.stride_tricks
-    as_strided = AsStridedProxy(real.as_strided, "lib.stride_tricks.as_strided")
-    return ReplacingModule(real, {"as_strided": lambda: as_strided})
+    as_strided = DeviceViewProxy(real.as_strided, "lib.stride_tricks.as_strided", True)
+    windows = DeviceViewProxy(
+        real.sliding_window_view, "lib.stride_tricks.sliding_window_view", False
+    )
+    return ReplacingModule(
+        real, {"as_strided": lambda: as_strided, "sliding_window_view": lambda: windows}
+    )
 
 
 def _lib() -> ReplacingModule:

@@ -325,6 +325,21 @@ def _cupy_as_strided(x: np.ndarray, shape: Any = None, strides: Any = None) -> A
     return np.lib.stride_tricks.as_strided(x, shape, strides)
 
 
+def _cupy_sliding_window_view(
+    x: np.ndarray,
+    window_shape: Any,
+    axis: Any = None,
+    *,
+    subok: bool = False,
+    writeable: bool = False,
+) -> Any:
+    """``cupy.lib.stride_tricks.sliding_window_view``: refuses ``writeable=True``; its view (an
+    ``as_strided`` of the same memory) can be written all the same, as a CuPy array has no flag."""
+    if writeable:
+        raise NotImplementedError("Writeable views are not supported.")
+    return np.lib.stride_tricks.sliding_window_view(x, window_shape, axis, writeable=True)
+
+
 # CuPy's allclose/array_equal/array_equiv end in ``.all()``: a 0-d array, where NumPy gives a
 # Python bool (read from cupy/_logic/comparison.py; a 0-d result cannot be probed without a GPU).
 ZERO_D_RESULTS = frozenset({"allclose", "array_equal", "array_equiv"})
@@ -469,6 +484,9 @@ def make_namespace() -> types.ModuleType:
         "accel_sim.lib.stride_tricks", np.lib.stride_tricks, "lib.stride_tricks"
     )
     stride_tricks.as_strided = _device_function(_cupy_as_strided)  # type: ignore[attr-defined]
+    stride_tricks.sliding_window_view = _device_function(  # type: ignore[attr-defined]
+        _cupy_sliding_window_view
+    )
     xp.lib = types.SimpleNamespace(stride_tricks=stride_tricks)  # type: ignore[attr-defined]
     xp.linalg = _Namespace("accel_sim.linalg", np.linalg, "linalg")  # type: ignore[attr-defined]
     xp.fft = _Namespace("accel_sim.fft", np.fft, "fft")  # type: ignore[attr-defined]

@@ -49,6 +49,7 @@ ARRAY_RESULT_CALLS = frozenset(
         "ndarray.__real__",
         "ndarray.__imag__",
         "lib.stride_tricks.as_strided",
+        "lib.stride_tricks.sliding_window_view",
     }
 )
 

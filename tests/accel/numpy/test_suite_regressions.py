@@ -67,6 +67,33 @@ def test_as_strided_views_the_device_array(run_python) -> None:
     assert out["fallbacks"] == {}
 
 
+def test_sliding_window_view_of_a_device_array_is_a_device_view(run_python) -> None:
+    # CuPy refuses writeable=True: before, the call fell back to NumPy on a host copy, and the
+    # writes through the view never reached the device array.
+    out = run(
+        run_python,
+        """
+        def windows(xp):
+            a = xp.zeros(6)
+            view = xp.lib.stride_tricks.sliding_window_view(a, 3, writeable=True)
+            view[1, 0] = 5.0
+            frozen = xp.lib.stride_tricks.sliding_window_view(a, (2,))
+            return [a.tolist(), real_np.asarray(frozen).tolist(), frozen.flags.writeable,
+                    error(lambda: frozen.__setitem__((0, 0), 1.0))]
+        print(json.dumps({
+            "accel": windows(np),
+            "numpy": windows(real_np),
+            "device_view": type(np.lib.stride_tricks.sliding_window_view(np.arange(4), 2)).__name__,
+            "fallbacks": fallbacks(),
+        }))
+        """,
+    )
+    assert out["accel"] == out["numpy"]
+    assert out["accel"][0] == [0.0, 5.0, 0.0, 0.0, 0.0, 0.0]  # the write reached the array
+    assert out["device_view"] == "DeviceArray"
+    assert out["fallbacks"] == {}
+
+
 def test_take_and_put_raise_for_out_of_bounds_indices_as_numpy(run_python) -> None:
     out = run(
         run_python,
