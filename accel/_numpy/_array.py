@@ -195,6 +195,17 @@ class DeviceArray(NDArrayOperatorsMixin):
         # stand-in has no such interface, so this raises AttributeError there.
         return self._fast.__cuda_array_interface__
 
+    def __dlpack__(self, *args: Any, **kwargs: Any) -> Any:
+        # DLPack consumers (PyTorch, JAX, CuPy, ``np.from_dlpack``) take the device memory
+        # without a copy. A read-only view cannot say so to every consumer: refused, as NumPy
+        # refuses it to consumers that cannot take a read-only flag.
+        if not self.flags.writeable:
+            raise BufferError("a read-only array cannot be exported through DLPack; copy it first")
+        return self._fast.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return tuple(self._fast.__dlpack_device__())
+
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         if copy is False:
             raise ValueError("Unable to avoid copy while creating an array as requested.")

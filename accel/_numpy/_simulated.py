@@ -109,6 +109,13 @@ class SimArray:
         """Copy to a new host array (``cupy.ndarray.get``)."""
         return self._host.copy()
 
+    def __dlpack__(self, *args: Any, **kwargs: Any) -> Any:
+        # the stand-in's memory is host memory: DLPack says so (a CPU device)
+        return self._host.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return tuple(self._host.__dlpack_device__())  # type: ignore[return-value]
+
     def __array__(self, *args: Any, **kwargs: Any) -> np.ndarray:
         raise TypeError(
             "Implicit conversion to a NumPy array is not allowed. "

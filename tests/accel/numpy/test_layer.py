@@ -133,6 +133,36 @@ def test_library_hand_off_is_one_counted_copy(run_python) -> None:
     assert out == {"type": "ndarray", "copies": 1, "bytes": 1_600_000, "ok": True}
 
 
+def test_dlpack_hands_over_the_device_memory_without_a_copy(run_python) -> None:
+    # A DLPack consumer (here NumPy's own from_dlpack; PyTorch or JAX on a GPU) shares the device
+    # array's memory: the stand-in's is host memory, so the consumer sees the same buffer.
+    out = run(
+        run_python,
+        """
+        a = np.arange(200_000, dtype=np.float64)
+        accel.reset_report()
+        shared = real_np.from_dlpack(a)
+        copied = sum(c["bytes_to_host"] for c in calls().values())
+        shared[0] = 42.0
+        frozen = np.lib.stride_tricks.sliding_window_view(a, 2)
+        try:
+            real_np.from_dlpack(frozen)
+            refused = "no error"
+        except BufferError as exc:
+            refused = str(exc)
+        print(json.dumps({
+            "device": type(a).__name__, "first": float(a[0]), "host_copies": copied,
+            "dlpack_device": list(a.__dlpack_device__()), "read_only": refused,
+        }))
+        """,
+    )
+    assert out["device"] == "DeviceArray"
+    assert out["first"] == 42.0  # the consumer wrote into the device array's memory
+    assert out["host_copies"] == 0
+    assert out["dlpack_device"] == [1, 0]  # kDLCPU: the stand-in's memory
+    assert "read-only" in out["read_only"]
+
+
 def test_unsupported_dtype_falls_back_with_reason(run_python) -> None:
     out = run(
         run_python,
