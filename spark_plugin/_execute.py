@@ -11,7 +11,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from accel.core import Device
-from spark_plugin import _aggstates, _ir, _stages, _worker
+from spark_plugin import _aggstates, _ir, _shuffle, _stages, _worker
 
 
 def _register(spark: Any) -> None:
@@ -175,7 +175,60 @@ def place(stages: _stages.StagePlan, spark: Any) -> _stages.StagePlan:
             if ranged is not None:
                 splits, local = ranged, f"the splits hold disjoint ranges of {column}"
                 break
-    return dataclasses.replace(stages, splits=splits, local_aggregate=local)
+    return dataclasses.replace(
+        stages, splits=splits, local_aggregate=local, partitions=shuffle_partitions(conf)
+    )
+
+
+def shuffle_partitions(conf: Any) -> int:
+    """The partitions of a Spark shuffle with no count of its own: ``numShufflePartitions``
+    (AQE's initial number when it coalesces). Routing is exact for any count Spark ends up
+    using (one tag per partition of ours); this count only spreads the work."""
+    count = conf.get("spark.sql.shuffle.partitions", "200")
+    on = str(conf.get("spark.sql.adaptive.enabled", "true")).lower() == "true"
+    coalesce = str(conf.get("spark.sql.adaptive.coalescePartitions.enabled", "true")).lower()
+    if on and coalesce == "true":
+        count = conf.get("spark.sql.adaptive.coalescePartitions.initialPartitionNum", None) or count
+    return max(1, int(count))
+
+
+def _hash_keys(stages: _stages.StagePlan) -> tuple[str, ...]:
+    """The columns of the lower stage's output the final aggregate's shuffle hashes."""
+    keys = stages.shuffle_keys
+    if stages.aggregate is None:
+        return keys
+    for _, e in stages.aggregate.keys:
+        try:
+            arrow = _worker.arrow_type(_aggstates.transport_type(e.dtype))
+        except KeyError:
+            return ()
+        if not _shuffle.hashable(arrow):
+            return ()  # one partition: exact, only not spread
+    if not stages.raw_aggregate:
+        return keys
+    # DISTINCT: raw rows travel; hash them on the columns the group keys are.
+    columns = {n for n, _ in stages.lower.output}
+    refs = [e.name for _, e in stages.aggregate.keys if isinstance(e, _ir.Col)]
+    if len(refs) != len(stages.aggregate.keys) or not set(refs) <= columns:
+        return ()
+    return tuple(dict.fromkeys(refs))
+
+
+def _over(plan: _ir.Plan, below: _ir.Plan) -> _ir.Plan:
+    """``plan`` with its one ``Input`` replaced by ``below``."""
+    rows = [n for n in _stages._walk(plan) if isinstance(n, _ir.Input)]
+    assert len(rows) == 1, "the plan reads one input"
+    return _stages._replace(plan, rows[0], below)
+
+
+def _merge_plan(upper: _ir.Plan, limit: _ir.Plan | None) -> _ir.Plan:
+    """``upper`` over the per-partition results of ``limit`` (its bottom LIMIT): the LIMIT (and
+    its ORDER BY) again over them, then what lies above it."""
+    assert isinstance(limit, _ir.Limit)
+    rows = _ir.Input(limit.output)
+    sort = limit.child
+    again = _ir.Limit(_ir.Sort(rows, sort.keys) if isinstance(sort, _ir.Sort) else rows, limit.n)
+    return _stages._replace(upper, limit, again)
 
 
 def _transport(output: tuple[tuple[str, str], ...]) -> tuple[_worker.Field, ...]:
@@ -191,15 +244,16 @@ def _partial_fields(agg: _ir.Aggregate) -> tuple[_worker.Field, ...]:
 @dataclass(frozen=True, slots=True)
 class Workers:
     """The worker stages of one query: ``lower`` next to the data, then (when ``second`` is set)
-    Spark's shuffle on ``shuffle_keys`` (none: one partition) and ``second`` over its output."""
+    Spark's shuffle of ``lower``'s payloads by its route and ``second`` over them, then (when
+    ``merge`` is set) one partition and ``merge`` over ``second``'s payloads."""
 
     lower: _worker.Stage
     second: _worker.Stage | None = None
-    shuffle_keys: tuple[str, ...] = ()
+    merge: _worker.Stage | None = None
 
     @property
     def stages(self) -> tuple[_worker.Stage, ...]:
-        return (self.lower,) if self.second is None else (self.lower, self.second)
+        return tuple(s for s in (self.lower, self.second, self.merge) if s is not None)
 
 
 def workers(
@@ -227,6 +281,8 @@ def workers(
     if agg is not None and stages.local_aggregate is not None:
         # No group spans two splits: aggregate (and HAVING) complete here, no shuffle.
         mode, after = "local", stages.after_aggregate
+        if stages.per_partition is not None:  # and the top k of each split
+            after = _over(stages.per_partition, after or _ir.Input(agg.output))
         out = after.output if after is not None else agg.output
     elif agg is not None and not stages.raw_aggregate:
         mode = "partial"
@@ -255,14 +311,21 @@ def workers(
     )
     if last_is_lower:
         return Workers(lower)
+    spread = agg is not None and stages.local_aggregate is None and not stages.final_in_one_task
+    keys = _hash_keys(stages) if spread else ()
+    lower = dataclasses.replace(lower, route=_shuffle.route(keys, stages.partitions or 1))
 
-    # Stage 2: Spark shuffles on the group keys; the final aggregate merges the states.
+    # Stage 2: Spark shuffles the partial states by the group keys' hash; the final aggregate
+    # merges them per partition (then HAVING, then a per-partition top k when a LIMIT follows).
     if agg is not None and stages.local_aggregate is None:
-        last = stages.upper is None
-        # With operators left above, they need one task anyway: the final aggregate runs in it
-        # too (one shuffle and one Python stage less, ~0.1 s each here; the merge of the
-        # partial states is then not spread over tasks).
-        plan = stages.after_aggregate if last else _stages.above_aggregate(stages)
+        limit = stages.per_partition
+        plan: _ir.Plan | None = stages.after_aggregate
+        if stages.final_in_one_task:
+            # Joins with the aggregate's result and the like: the final aggregate runs with them
+            # in one task (the shape before issue 10's shuffled joins).
+            plan = _stages.above_aggregate(stages)
+        elif limit is not None:
+            plan = _over(limit, stages.after_aggregate or _ir.Input(agg.output))
         final = _worker.Stage(
             settings,
             device,
@@ -276,11 +339,35 @@ def workers(
             output_nullable=user_nullable,
             strict=strict,
             gpu_reruns=gpu_reruns,
+            input_payloads=True,
         )
-        # No partition count: spark.sql.shuffle.partitions, which AQE may coalesce when the
-        # partial states are small (most TPC-H queries: one final task instead of four).
-        return Workers(lower, final, stages.shuffle_keys if last else ())
+        if limit is None:
+            return Workers(lower, final)
+        assert stages.upper is not None
+        final = dataclasses.replace(
+            final,
+            output_fields=_transport(limit.output),
+            user_output=False,
+            output_columns=tuple(n for n, _ in limit.output),
+            output_nullable=(),
+            route=_shuffle.route((), 1),
+        )
+        merge = _worker.Stage(
+            settings,
+            device,
+            input_fields=_transport(limit.output),
+            plan=_merge_plan(stages.upper, limit),
+            output_fields=user_fields,
+            user_output=True,
+            output_columns=root_columns,
+            output_nullable=user_nullable,
+            strict=strict,
+            gpu_reruns=gpu_reruns,
+            input_payloads=True,
+        )
+        return Workers(lower, final, merge)
 
+    local_limit = stages.per_partition is not None and stages.local_aggregate is not None
     # Stage 2 without an aggregate to finish: what is left (joins with the small result, sort,
     # limit) in one task.
     assert stages.upper is not None
@@ -288,13 +375,14 @@ def workers(
         settings,
         device,
         input_fields=lower_fields,
-        plan=stages.upper,
+        plan=_merge_plan(stages.upper, stages.per_partition) if local_limit else stages.upper,
         output_fields=user_fields,
         user_output=True,
         output_columns=root_columns,
         output_nullable=user_nullable,
         strict=strict,
         gpu_reruns=gpu_reruns,
+        input_payloads=True,
     )
     return Workers(lower, upper)
 
@@ -329,13 +417,25 @@ def build(
         stages = place(stages, spark)
     plan = workers(root, stages, settings, device, user_fields, user_nullable, strict, gpu_reruns)
     result = spark.read.format("accel_stage").option("stage", _worker.encode(plan.lower)).load()
-    if plan.second is not None:
-        keys = plan.shuffle_keys
-        shuffled = result.repartition(*keys) if keys else result.repartition(1)
-        result = shuffled.mapInArrow(
-            _worker.map_stage(plan.second), _worker.spark_schema(user_fields, user_nullable)
+    previous = plan.lower
+    for stage in (plan.second, plan.merge):
+        if stage is None:
+            continue
+        assert previous.route is not None
+        result = _exchange(result, previous.route).mapInArrow(
+            _worker.map_stage(stage), _worker.output_schema(stage)
         )
+        previous = stage
     return result.toDF(*user_names)
+
+
+def _exchange(result: Any, target: _shuffle.Route) -> Any:
+    """Spark's shuffle of a stage's ``(tag, payload)`` rows to the partitions Python chose: by
+    the tag's hash (coalescible by AQE: a merged partition still holds whole partitions of
+    ours), or to one partition."""
+    if target.partitions <= 1:
+        return result.repartition(1)
+    return result.repartition(_shuffle.TAG)
 
 
 def _spark_type_name(data_type: Any) -> str:

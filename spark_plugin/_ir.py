@@ -166,7 +166,56 @@ class Limit:
         return self.child.output
 
 
-Plan = Scan | Input | Filter | Project | Aggregate | Join | Sort | Limit
+@dataclass(frozen=True, slots=True)
+class WindowFrame:
+    """A window frame: ``rows`` bounds are row offsets from the current row (negative: preceding),
+    ``range`` bounds only 0 (the current row's peers); None: unbounded on that side."""
+
+    kind: str  # rows, range
+    lower: int | None
+    upper: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class WindowCall:
+    """One window function: row_number, rank, dense_rank, offset (lag/lead: the row at
+    ``offset`` from the current one, else ``default``), or agg (``agg`` over ``frame``)."""
+
+    func: str
+    dtype: SparkType
+    frame: WindowFrame
+    agg: AggCall | None = None
+    input: Expr | None = None
+    offset: int = 0
+    default: Expr | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Spark's Window: the child's rows, each with window functions over its partition (rows of
+    equal ``partition`` keys) in ``order``; one output column per call."""
+
+    child: Plan
+    partition: tuple[Expr, ...]
+    order: tuple[SortKey, ...]
+    calls: tuple[tuple[str, WindowCall], ...]
+
+    @property
+    def output(self) -> tuple[tuple[str, SparkType], ...]:
+        return self.child.output + tuple((n, c.dtype) for n, c in self.calls)
+
+
+@dataclass(frozen=True, slots=True)
+class Expand:
+    """Spark's Expand (ROLLUP, CUBE, GROUPING SETS, several DISTINCT aggregates): one output row
+    per projection per input row, each projection one expression per ``output`` column."""
+
+    child: Plan
+    projections: tuple[tuple[Expr, ...], ...]
+    output: tuple[tuple[str, SparkType], ...]
+
+
+Plan = Scan | Input | Filter | Project | Aggregate | Join | Sort | Limit | Window | Expand
 
 
 @dataclass(frozen=True, slots=True)

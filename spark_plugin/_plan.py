@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import re
@@ -12,6 +13,7 @@ from typing import Any
 from spark_plugin import (
     _capture,
     _distribution,
+    _evalmode,
     _execute,
     _ir,
     _relations,
@@ -24,6 +26,8 @@ from spark_plugin import (
 _REQUIRED_CONFS = {
     "spark.sql.decimalOperations.allowPrecisionLoss": "true",
     "spark.sql.legacy.allowNegativeScaleOfDecimal": "false",
+    # Files with no Spark version in them are read in this calendar (LEGACY rebases them).
+    "spark.sql.parquet.datetimeRebaseModeInRead": "corrected",
 }
 
 
@@ -164,6 +168,12 @@ def _check_file_schema(relation: _relations.Relation, columns: list[tuple[str, s
     if not relation.files:
         return ""
     schema = pq.read_schema(relation.files[0])
+    meta = schema.metadata or {}
+    version = meta.get(b"org.apache.spark.version", b"3.0.0").decode()
+    legacy = {b"org.apache.spark.legacyDateTime", b"org.apache.spark.legacyINT96"} & set(meta)
+    if (legacy or version < "3.0.0") and any(t in ("date", "timestamp") for _, t in columns):
+        # Spark rebases such files from the hybrid Julian calendar as it reads them.
+        return f"{relation.files[0]} holds dates of Spark's legacy calendar; not offloaded"
     for name, dtype in columns:
         if name not in schema.names:
             return f"column {name} is not in {relation.files[0]} under that exact name"
@@ -200,6 +210,33 @@ def _lost_in_json(jplan: Any, json_text: str) -> list[str]:
     if 'expressions.Like"' in json_text and _LIKE_ESCAPE.search(printed):
         reasons.append("LIKE with an ESCAPE character is not offloaded (not in the plan JSON)")
     return reasons
+
+
+def _with_eval_mode(
+    settings: _ir.Settings, jplan: Any, nodes: list[dict[str, Any]], text: str, reasons: list[str]
+) -> _ir.Settings:
+    """``settings`` with the ANSI setting the plan's expressions were made under (Spark fixes it
+    when it builds them, so a DataFrame made with ANSI on raises on overflow even when
+    collected with it off); a plan made under both is refused."""
+    if not _evalmode.has_modes(text):
+        return settings
+    try:
+        modes = _evalmode.plan_modes(jplan, nodes)
+    except _evalmode.Unreadable as exc:
+        reasons.append(f"the eval mode of the plan's expressions could not be read ({exc})")
+        return settings
+    if "TRY" in modes:
+        # ``try_add(x, y) AS z`` prints as ``(x + y) AS z``: the printed plan misses it.
+        reasons.append("try_* functions are not offloaded (an expression's eval mode is TRY)")
+        return settings
+    if len(modes) > 1:
+        reasons.append(
+            "expressions made under both spark.sql.ansi.enabled settings are not offloaded"
+        )
+        return settings
+    if not modes:
+        return settings
+    return dataclasses.replace(settings, ansi=modes.pop() == "ANSI")
 
 
 def _printed(jplan: Any) -> str:
@@ -253,6 +290,7 @@ def decide(df: Any, engine: str = "polars-cpu") -> ExplainReport:
     text = _capture.plan_json(spark, optimized)
     nodes = json.loads(text)
     reasons.extend(_lost_in_json(optimized, text))
+    settings = _with_eval_mode(settings, optimized, nodes, text, reasons)
     relations = _relations.find_relations(optimized)
     translator = _translate.Translator(relations, settings, _check_file_schema)
     plan, tree = translator.translate(nodes)

@@ -31,16 +31,28 @@ class StagePlan:
     #: Set when no group can span two splits, saying why: the aggregate (and HAVING) then runs
     #: complete in the split tasks and nothing is shuffled.
     local_aggregate: str | None = None
+    #: The bottom of ``upper`` that runs in each final-aggregate task (a LIMIT, or ORDER BY +
+    #: LIMIT, over row-by-row operators), over ``Input`` of the aggregate's (or HAVING's)
+    #: output: its top k per partition go on to one task running ``upper`` over <= k x P rows.
+    per_partition: _ir.Plan | None = None
+    #: Partitions of the shuffle before the final aggregate (0: not placed yet).
+    partitions: int = 0
 
     @property
     def shuffle_keys(self) -> tuple[str, ...]:
-        """Columns to hash-partition on before the final aggregate (empty: one partition)."""
+        """Columns to hash-partition on before the final aggregate (empty: one partition).
+        Float keys too: ``_shuffle``'s hash normalises -0.0 and NaN as Spark's grouping does."""
         if self.aggregate is None:
             return ()
-        if any(e.dtype in _types.FLOATING for _, e in self.aggregate.keys):
-            # Spark's hash of NaN/-0.0 is by bit pattern; keep such groups in one partition.
+        if any(not _types.is_supported(e.dtype) for _, e in self.aggregate.keys):
             return ()
         return tuple(n for n, _ in self.aggregate.keys)
+
+    @property
+    def final_in_one_task(self) -> bool:
+        """The old shape: the final aggregate runs with ``upper`` in one task (``upper`` is more
+        than a per-partition LIMIT / top-k can start, e.g. joins with the aggregate's result)."""
+        return self.upper is not None and self.per_partition is None
 
     def describe(self) -> str:
         parts = []
@@ -55,15 +67,28 @@ class StagePlan:
             )
         elif self.aggregate is not None:
             kind = "rows" if self.raw_aggregate else "partial aggregate"
-            if self.upper is not None:
+            if self.final_in_one_task:
                 parts.append(
                     f"{kind} → Spark shuffle (one partition) → final aggregate{having}"
                     " + remaining operators in one task"
                 )
                 return "; ".join(parts)
             keys = "hash-partitioned on the group keys" if self.shuffle_keys else "one partition"
-            parts.append(f"{kind} → Spark shuffle ({keys}) → final aggregate{having}")
-        if self.upper is not None:
+            count = f" x{self.partitions}" if self.shuffle_keys and self.partitions else ""
+            parts.append(
+                f"{kind} → Spark shuffle of Arrow IPC bytes ({keys}{count}) → final aggregate"
+                f"{having}"
+            )
+            if self.per_partition is not None:
+                limit = _limit_of(self.per_partition)
+                parts.append(
+                    f"top {limit} per partition → one task merges them"
+                    " (+ the operators above the limit)"
+                )
+                return "; ".join(parts)
+        if self.upper is not None and self.per_partition is not None:
+            parts.append(f"top {_limit_of(self.per_partition)} per split → one task merges them")
+        elif self.upper is not None:
             parts.append("remaining operators in one task")
         return "; ".join(parts)
 
@@ -127,8 +152,34 @@ def _walk(plan: _ir.Plan) -> list[_ir.Plan]:
     return out
 
 
+def _limit_of(plan: _ir.Plan) -> int:
+    return plan.n if isinstance(plan, _ir.Limit) else 0
+
+
+def per_partition_limit(upper: _ir.Plan) -> _ir.Plan | None:
+    """The LIMIT (ORDER BY + LIMIT: TakeOrderedAndProject) at the bottom of ``upper`` when only
+    row-by-row operators lie between it and ``upper``'s one ``Input``: the k first rows of the
+    union of partitions are among the k first of each partition, so each partition's top k can
+    go on to one merge task (Spark's own TakeOrderedAndProject and CollectLimit do the same)."""
+    node: _ir.Plan | None = upper
+    found: _ir.Limit | None = None
+    while node is not None and not isinstance(node, _ir.Input):
+        if isinstance(node, _ir.Limit):
+            found = node  # the lowest one
+        kids = _ir.children(node)
+        node = kids[0] if len(kids) == 1 else None
+    if found is None or node is None:
+        return None
+    below = found.child.child if isinstance(found.child, _ir.Sort) else found.child
+    while not isinstance(below, _ir.Input):
+        if not isinstance(below, _ir.Filter | _ir.Project) or _has_subquery(below):
+            return None
+        below = below.child
+    return found
+
+
 def _split_safe(parent: _ir.Plan, child_index: int) -> bool:
-    if isinstance(parent, _ir.Filter | _ir.Project):
+    if isinstance(parent, _ir.Filter | _ir.Project | _ir.Expand):  # Expand: row by row
         return True
     if isinstance(parent, _ir.Join):
         if parent.how in ("inner", "cross"):
@@ -241,7 +292,8 @@ def plan_stages(root: _ir.Plan) -> StagePlan:
         upper = None if above is root else _replace(root, above, _ir.Input(above.output))
         raw = aggregate is not None and any(c.distinct for _, c in aggregate.aggs)
         reaches = aggregate is not None or top is root
-        stages = StagePlan(top, scan, aggregate, upper, raw, after)
+        limit = per_partition_limit(upper) if upper is not None and aggregate else None
+        stages = StagePlan(top, scan, aggregate, upper, raw, after, per_partition=limit)
         ships = not reaches and not _has_join(top)
         candidates.append(_Candidate(stages, scan.total_bytes, reaches, ships))
     if not candidates:

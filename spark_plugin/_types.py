@@ -14,7 +14,7 @@ MINIMUM_ADJUSTED_SCALE = 6
 INTEGRAL = frozenset({"byte", "short", "integer", "long"})
 FLOATING = frozenset({"float", "double"})
 #: Types a stage can carry; anything else is a reason not to offload.
-SUPPORTED = INTEGRAL | FLOATING | {"string", "boolean", "date"}
+SUPPORTED = INTEGRAL | FLOATING | {"string", "boolean", "date", "timestamp"}
 
 _DECIMAL = re.compile(r"decimal\((\d+),\s*(-?\d+)\)")
 

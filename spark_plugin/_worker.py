@@ -13,7 +13,7 @@ import polars as pl
 import pyarrow as pa
 
 from accel.core import Device
-from spark_plugin import _compile, _engine, _ir, _numeric, _types
+from spark_plugin import _compile, _engine, _ir, _numeric, _shuffle, _types
 
 #: A field type: a Spark type name, or a tuple of (name, type) pairs for a struct.
 FieldType = str | tuple[tuple[str, str], ...]
@@ -21,8 +21,10 @@ Field = tuple[str, FieldType]
 
 
 @dataclass(frozen=True, slots=True)
-class Stage:
-    """One offloaded stage, pickled into the data source options or a mapInArrow closure."""
+class StageSpec:
+    """The contract of one offloaded stage between driver and workers: what it reads, what it
+    runs, where its output goes. Frozen, pickled once per stage (into the data source options or
+    the mapInArrow closure); the tasks of the stage are pure functions of it and their input."""
 
     settings: _ir.Settings
     device: Device
@@ -51,6 +53,15 @@ class Stage:
     #: A Spark accumulator (:class:`ReasonList`) the GPU->CPU reruns of the tasks are added to,
     #: so that the driver sees them; None outside a Spark job.
     gpu_reruns: Any = None
+    #: Set: the output goes to another stage of ours as ``(tag, IPC payload)`` rows, hash-
+    #: partitioned by ``route`` (``_shuffle``); None: Arrow batches of ``output_fields``.
+    route: _shuffle.Route | None = None
+    #: The input rows arrive as ``(tag, IPC payload)`` rows of ``input_fields`` (not as rows).
+    input_payloads: bool = False
+
+
+#: The name the stage contract had before it carried its routing.
+Stage = StageSpec
 
 
 def encode(stage: Stage) -> str:
@@ -237,29 +248,46 @@ def input_schema(stage: Stage) -> pa.Schema:
     return pa.schema([pa.field(n, arrow_type(t)) for n, t in stage.input_fields])
 
 
+def _emit(stage: Stage, result: pl.DataFrame) -> Iterator[pa.RecordBatch]:
+    batch = to_arrow(result, stage)
+    table = pa.Table.from_batches([batch])
+    if stage.route is not None:
+        yield from _shuffle.to_payloads(table, stage.route)
+        return
+    yield from table.to_batches(max_chunksize=1 << 16) or [batch]
+
+
+def output_schema(stage: Stage) -> Any:
+    """The Spark schema of what the stage hands Spark: its rows, or routed payloads."""
+    if stage.route is not None:
+        return spark_schema(
+            ((_shuffle.TAG, "integer"), (_shuffle.PAYLOAD, "binary")), (False, True)
+        )
+    return spark_schema(stage.output_fields, stage.output_nullable)
+
+
 def read_split(stage: Stage, index: int) -> Iterator[pa.RecordBatch]:
     """The data-source stage: one task's share of the split table, next to the data."""
     pieces = None
     if stage.split is not None:
         pieces = stage.splits[index] if stage.splits else ()  # () : a table with no row groups
-    result = run_stage(stage, None, pieces)
-    batch = to_arrow(result, stage)
-    yield from pa.Table.from_batches([batch]).to_batches(max_chunksize=1 << 16) or [batch]
+    yield from _emit(stage, run_stage(stage, None, pieces))
 
 
 def map_stage(stage: Stage) -> Any:
     """A mapInArrow function running ``stage`` over all the batches of its partition."""
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        table = pa.Table.from_batches(list(batches), schema=input_schema(stage))
+        if stage.input_payloads:
+            table = _shuffle.from_payloads(batches, input_schema(stage))
+        else:
+            table = pa.Table.from_batches(list(batches), schema=input_schema(stage))
         if table.num_rows == 0 and stage.aggregate is not None and stage.aggregate.keys:
             return  # no groups here: nothing to emit
         frame = pl.from_arrow(table)
         assert isinstance(frame, pl.DataFrame)
         internal = to_internal(frame.lazy(), stage.input_fields)
-        result = run_stage(stage, internal, None)
-        batch = to_arrow(result, stage)
-        yield from pa.Table.from_batches([batch]).to_batches(max_chunksize=1 << 16)
+        yield from _emit(stage, run_stage(stage, internal, None))
 
     return run
 
@@ -331,6 +359,7 @@ def spark_schema(fields: tuple[Field, ...], nullable: tuple[bool, ...] = ()) -> 
             "date": T.DateType(),
             "timestamp": T.TimestampType(),
             "null": T.NullType(),
+            "binary": T.BinaryType(),
         }[dtype]
 
     flags = nullable or (True,) * len(fields)
@@ -347,8 +376,7 @@ class StageSource(DataSource):
         return "accel_stage"
 
     def schema(self) -> Any:
-        stage = decode(self.options["stage"])
-        return spark_schema(stage.output_fields, stage.output_nullable)
+        return output_schema(decode(self.options["stage"]))
 
     def reader(self, schema: Any) -> StageReader:
         return StageReader(decode(self.options["stage"]))

@@ -9,7 +9,7 @@ modules, so that every operator is registered before a stage is compiled.
 
 from __future__ import annotations
 
-from spark_plugin._compile import dates, strings  # noqa: F401 (register their operators)
+from spark_plugin._compile import bitwise, casts, dates, strings, timestamps  # noqa: F401
 from spark_plugin._compile.plans import Compiler
 from spark_plugin._compile.semantics import AnsiError
 

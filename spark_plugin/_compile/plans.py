@@ -9,7 +9,7 @@ import polars as pl
 
 from spark_plugin import _ir
 from spark_plugin import _numeric as num
-from spark_plugin._compile import aggregates
+from spark_plugin._compile import aggregates, expand, windows
 from spark_plugin._compile.exprs import ExprCompiler
 from spark_plugin._ir import Col, Expr
 
@@ -63,6 +63,10 @@ class Compiler(ExprCompiler):
             ).drop(added)
         if isinstance(p, _ir.Limit):
             return self.plan(p.child).head(p.n)
+        if isinstance(p, _ir.Expand):
+            return expand.expand(self, p, self.plan(p.child))
+        if isinstance(p, _ir.Window):
+            return windows.window(self, p, self.plan(p.child))
         raise NotImplementedError(type(p).__name__)
 
     def _join_sides(self, p: _ir.Join) -> tuple[pl.LazyFrame, pl.LazyFrame]:

@@ -1,4 +1,5 @@
-"""String operators: LIKE (``_like``), prefix/suffix/contains, substring, case, length, concat."""
+"""String operators: LIKE (``_like``), prefix/suffix/contains, substring, case, length, concat,
+trim, replace, lpad/rpad."""
 
 from __future__ import annotations
 
@@ -70,3 +71,53 @@ def length(c: ExprCompiler, e: Call) -> pl.Expr:
 @op("concat")
 def concat(c: ExprCompiler, e: Call) -> pl.Expr:
     return pl.concat_str([c.expr(a) for a in e.args], ignore_nulls=False)
+
+
+@op("trim", "ltrim", "rtrim")
+def trim(c: ExprCompiler, e: Call) -> pl.Expr:
+    chars = " "
+    if len(e.args) > 1:
+        given = e.args[1]
+        assert isinstance(given, Lit)
+        if given.value is None:
+            return pl.lit(None, dtype=pl.String)
+        chars = str(given.value)
+    x = c.expr(e.args[0])
+    if not chars:
+        return x  # Polars would strip whitespace; Spark strips nothing
+    if e.op == "ltrim":
+        return x.str.strip_chars_start(chars)
+    if e.op == "rtrim":
+        return x.str.strip_chars_end(chars)
+    return x.str.strip_chars(chars)
+
+
+@op("replace")
+def replace(c: ExprCompiler, e: Call) -> pl.Expr:
+    """Spark's ``replace``: an empty search string leaves the string as it is."""
+    search, replacement = e.args[1], e.args[2]
+    assert isinstance(search, Lit)
+    assert isinstance(replacement, Lit)
+    if search.value is None or replacement.value is None:
+        return pl.lit(None, dtype=pl.String)
+    x = c.expr(e.args[0])
+    if search.value == "":
+        return x
+    return x.str.replace_all(str(search.value), str(replacement.value), literal=True)
+
+
+@op("lpad", "rpad")
+def pad(c: ExprCompiler, e: Call) -> pl.Expr:
+    """``lpad(s, n, p)``: n <= 0 gives ''; a longer s (or an empty pad) is cut to n characters."""
+    length, filler = e.args[1], e.args[2]
+    assert isinstance(length, Lit)
+    assert isinstance(filler, Lit)
+    if length.value is None or filler.value is None:
+        return pl.lit(None, dtype=pl.String)
+    n = max(0, int(length.value))
+    s = c.let(c.expr(e.args[0]))
+    cut = s.str.slice(0, n)
+    if filler.value == "":
+        return cut
+    padded = s.str.pad_start(n, filler.value) if e.op == "lpad" else s.str.pad_end(n, filler.value)
+    return pl.when(s.str.len_chars() >= n).then(cut).otherwise(padded)

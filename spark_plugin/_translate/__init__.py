@@ -9,7 +9,7 @@ operators) · ``plans`` (operators, the entry point). Each imports only the ones
 
 from __future__ import annotations
 
-from spark_plugin._translate import dates, strings  # noqa: F401 (register their rules)
+from spark_plugin._translate import bitwise, casts, dates, strings, timestamps  # noqa: F401
 from spark_plugin._translate.nodes import ExplainNode, internal_name, short_class, tree
 from spark_plugin._translate.plans import Translator
 from spark_plugin._translate.traversal import refs

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from spark_plugin import _ir, _types
-from spark_plugin._ir import AggCall, Call, Col, Expr, Lit, Plan
+from spark_plugin._ir import AggCall, Call, Case, Col, Expr, Lit, Plan
+from spark_plugin._translate.expand import one_row_per_group
 from spark_plugin._translate.exprs import ExprTranslator
 from spark_plugin._translate.nodes import (
     Item,
@@ -21,16 +22,25 @@ from spark_plugin._translate.traversal import substitute
 class AggTranslator(ExprTranslator):
     """Expressions plus aggregates; the operators are in plans.py."""
 
+    #: While an Aggregate's outputs are translated: its child and grouping keys (see First).
+    _agg_scope: tuple[Plan, list[tuple[str, Expr]]] | None = None
+
     def _agg_call(self, item: Item) -> AggCall:
         node, kids = item
         distinct = bool(node.get("isDistinct"))
-        if node.get("filter") not in (None, []):
-            if self._below_expand:  # Spark's own FILTER (gid = n): Expand's reason says why
-                raise Unsupported("FILTER of Spark's DISTINCT rewrite")
-            raise self.fail("aggregate FILTER clauses are not offloaded")
         func_node, func_kids = kids[0]
         func = short_class(func_node)
         args = tuple(self.expr(k) for k in func_kids)
+        condition = self.expr(kids[1]) if len(kids) > 1 else None
+        if condition is not None:
+            # FILTER (WHERE c): only rows where c is true update the aggregate. Every aggregate
+            # here skips NULL inputs, so that is the aggregate of CASE WHEN c THEN x END (for
+            # count(*): of CASE WHEN c THEN 1 END); Spark's distinct rewrite filters on its gid.
+            if func == "Count" and all(isinstance(a, Lit) and a.value is not None for a in args):
+                args = (Lit(1, "integer"),)
+            args = tuple(Case(((condition, a),), None, a.dtype) for a in args)
+        if func == "First":
+            return self._first(func_node, args, condition)
         if func == "Count":
             if args and all(isinstance(a, Lit) and a.value is not None for a in args):
                 # count(DISTINCT 1) is 1 for a group with rows (0 for none): _finish caps it.
@@ -55,6 +65,24 @@ class AggTranslator(ExprTranslator):
             return AggCall(func.lower(), args, arg.dtype, distinct)
         raise self.fail(f"aggregate function {func} is not offloaded")
 
+    def _first(
+        self, func_node: JsonNode, args: tuple[Expr, ...], condition: Expr | None
+    ) -> AggCall:
+        """``first(x)`` depends on the row order, except where at most one row of each group can
+        pass its FILTER (Spark's distinct rewrite, see ``expand.one_row_per_group``): then it
+        is that row's value, or NULL, which is also the max of the (at most one) non-NULL value."""
+        scope = self._agg_scope  # None: a window function, or an operator only tagged
+        if (
+            scope is None
+            or not func_node.get("ignoreNulls")
+            or not one_row_per_group(scope[0], scope[1], condition)
+        ):
+            raise self.fail("first() is not offloaded (its answer depends on the row order)")
+        (arg,) = args
+        if arg.dtype == "boolean":
+            raise self.fail("first() of boolean is not offloaded")
+        return AggCall("max", args, arg.dtype)
+
     def _aggregate_node(self, node: JsonNode, child: Plan | None) -> Plan:
         assert child is not None
         keys: list[tuple[str, Expr]] = []
@@ -69,13 +97,17 @@ class AggTranslator(ExprTranslator):
             keys.append((internal_name(top) if "exprId" in top else f"_g{i}", key))
         aggs: list[tuple[str, AggCall]] = []
         outputs: list[tuple[str, Expr]] = []
-        for nodes in node["aggregateExpressions"]:
-            top = nodes[0]
-            try:
-                out = self._agg_output(tree(nodes), keys, aggs)
-            except Unsupported:
-                continue
-            outputs.append((internal_name(top), out))
+        self._agg_scope = (child, keys)
+        try:
+            for nodes in node["aggregateExpressions"]:
+                top = nodes[0]
+                try:
+                    out = self._agg_output(tree(nodes), keys, aggs)
+                except Unsupported:
+                    continue
+                outputs.append((internal_name(top), out))
+        finally:
+            self._agg_scope = None
         aggregate = _ir.Aggregate(child, tuple(keys), tuple(aggs))
         return _ir.Project(aggregate, tuple(outputs))
 
@@ -123,9 +155,12 @@ class AggTranslator(ExprTranslator):
         return self._rebuild(item, new_kids)
 
     def _rebuild(self, item: Item, new_kids: list[Expr]) -> Expr:
-        node, _ = item
+        node, kids = item
+        # Literals stay literals: rules read their values (a shift count, a LIKE pattern).
         placeholders: list[Item] = [
-            (
+            kids[i]
+            if short_class(kids[i][0]) == "Literal"
+            else (
                 {
                     "class": "AttributeReference",
                     "num-children": 0,

@@ -111,7 +111,9 @@ class ExprTranslator:
                 raise self.fail(f"literal of type {dtype} is not offloaded")
             if dtype == "null":
                 return Lit(None, "null")
-            if not _types.is_supported(dtype) or dtype == "timestamp":
+            if dtype == "timestamp":  # printed in the session zone (_translate/timestamps.py)
+                return RULES["Literal:timestamp"](self, node, args)
+            if not _types.is_supported(dtype):
                 raise self.fail(f"literal of type {dtype} is not offloaded")
             return Lit(parse_literal(node.get("value"), dtype), dtype)
         if name == "Alias":
@@ -142,6 +144,10 @@ class ExprTranslator:
             dtype = _types.decimal(int(node["precision"]), int(node["scale"]))
             null_on_overflow = bool(node.get("nullOnOverflow", True))
             return Call("make_decimal", (args[0],), dtype, (null_on_overflow,))
+        if name == "Cast" and "timestamp" in (args[0].dtype, node["dataType"]):
+            return RULES["Cast:timestamp"](self, node, args)  # zoned (_translate/timestamps.py)
+        if name == "Cast" and "string" in (args[0].dtype, node["dataType"]):
+            return RULES["Cast:string"](self, node, args)  # Spark's parsing (_translate/casts.py)
         if name == "Cast":
             return self._cast(args[0], node["dataType"])
         if name == "In":
@@ -224,6 +230,9 @@ class ExprTranslator:
             return Call("cast", (arg,), target)
         if (source, target) in _CASTS or (_types.is_decimal(source) and target == "double"):
             return Call("cast", (arg,), target)
+        if source in _types.INTEGRAL and target in _types.INTEGRAL:
+            # Narrower (grouping(): long -> byte); out of range fails (_compile/bitwise.py).
+            return Call("narrow_int", (arg,), target)
         if source == "null" and _types.is_supported(target):
             return Lit(None, target)
         raise self.fail(f"cast from {source} to {target} is not offloaded")

@@ -11,6 +11,7 @@ import contextlib
 from spark_plugin import _ir, _types
 from spark_plugin._ir import Call, Expr, Lit, Plan, SortKey
 from spark_plugin._translate.aggregates import AggTranslator
+from spark_plugin._translate.expand import expand_node
 from spark_plugin._translate.nodes import (
     ExplainNode,
     Item,
@@ -24,6 +25,7 @@ from spark_plugin._translate.nodes import (
     tree,
 )
 from spark_plugin._translate.traversal import and_all, null_aware_key, refs, split_and
+from spark_plugin._translate.windows import window_node
 
 _JOIN_TYPES = {
     "Inner": "inner",
@@ -102,6 +104,10 @@ class Translator(AggTranslator):
             # above a failing one is never marked as one that could run.
             if name in ("Project", "Filter", "Aggregate", "Join", "Sort"):
                 self._tag_only(name, node)
+            elif name in ("Window", "WindowGroupLimit"):
+                window_node(self, node, None)
+            elif name == "Expand":
+                expand_node(self, node, None)
             elif name not in ("GlobalLimit", "LocalLimit"):
                 self._reasons.append(f"operator {name}{_WHAT.get(name, '')} is not offloaded")
             return None, self._own_checks(name, node)
@@ -157,6 +163,10 @@ class Translator(AggTranslator):
             assert kids[0] is not None
             assert kids[1] is not None
             return self._join(node, kids[0], kids[1])
+        if name in ("Window", "WindowGroupLimit"):
+            return window_node(self, node, kids[0]), name
+        if name == "Expand":
+            return expand_node(self, node, kids[0]), "Expand"
         raise self.fail(f"operator {name}{_WHAT.get(name, '')} is not offloaded")
 
     def _own_checks(self, name: str, node: JsonNode) -> str:

@@ -136,6 +136,52 @@ def test_the_plans_own_ansi_setting_decides(spark: Any, ov: Path) -> None:
     assert error == "ARITHMETIC_OVERFLOW"
 
 
+@pytest.mark.parametrize(("made", "run"), [(True, False), (False, True)])
+def test_arithmetic_keeps_the_ansi_setting_it_was_made_under(
+    spark: Any, ov: Path, made: bool, run: bool
+) -> None:
+    """Spark fixes the eval mode of +, -, *, casts and sums when it builds the expression
+    (``toJSON`` writes it as null): made with ANSI on and collected with it off, overflow still
+    raises; made with it off, it wraps even under ANSI. Before, the plugin used the setting at the
+    action and wrapped where Spark raised."""
+    spark.conf.set("spark.sql.ansi.enabled", str(made).lower())
+    queries = [
+        spark.sql("SELECT k, l + 9223372036854775000 AS y FROM ov"),
+        spark.sql("SELECT k, i * 3 AS y, i - 2147483000 AS z FROM ov"),
+        spark.sql("SELECT k, sum(l) AS y FROM ov GROUP BY k"),
+        spark.sql("SELECT k, sum(sh * 40000) AS y FROM ov GROUP BY k"),
+        spark.sql("SELECT k FROM ov WHERE l * 2 > 0"),
+    ]
+    spark.conf.set("spark.sql.ansi.enabled", str(run).lower())
+    try:
+        outcomes = []
+        for df in queries:
+            error, offloaded = _compare(spark, df)
+            outcomes.append((error, offloaded))
+    finally:
+        spark.conf.set("spark.sql.ansi.enabled", "true")
+    errors = [e for e, _ in outcomes]
+    if made:
+        assert errors.count("ARITHMETIC_OVERFLOW") >= 3, outcomes
+    else:
+        assert errors == [""] * len(queries), outcomes
+        assert all(offloaded for _, offloaded in outcomes), outcomes  # wraps, computed offloaded
+
+
+def test_a_plan_made_under_both_ansi_settings_stays_on_spark(spark: Any, ov: Path) -> None:
+    spark.conf.set("spark.sql.ansi.enabled", "false")
+    wraps = spark.sql("SELECT k, l + 9223372036854775000 AS y FROM ov")
+    spark.conf.set("spark.sql.ansi.enabled", "true")
+    checked = spark.sql("SELECT k AS k2, k + 1 AS z FROM ov")
+    df = wraps.join(checked, wraps.k == checked.k2)
+    report = spark_plugin.explain(df)
+    assert not report.offloaded
+    assert any("both spark.sql.ansi.enabled settings" in r for r in report.reasons)
+    error, offloaded = _compare(spark, df)
+    assert error == ""
+    assert not offloaded
+
+
 def test_sum_overflow_in_a_group_the_join_drops_still_raises(
     spark: Any, tmp_path: Path, ov: Path
 ) -> None:

@@ -165,7 +165,7 @@ def test_column_named_like_try_does_not_block_offload(spark: Any, tmp_path: Path
 
 
 def test_disable_forgets_strict(spark: Any) -> None:
-    falls_back = spark.sql("SELECT k, count(*) OVER (PARTITION BY k) FROM t")
+    falls_back = spark.sql("SELECT k, ntile(2) OVER (ORDER BY k) FROM t")
     spark_plugin.enable(spark, strict=True)
     with pytest.raises(spark_plugin.OffloadError):
         falls_back.collect()
