@@ -103,7 +103,7 @@ def test_explain_lists_every_reason(spark: Any) -> None:
     text = str(report)
     assert not report.offloaded
     assert "runs on plain Spark" in text
-    assert "! Expand cannot run offloaded" in text
+    assert "! Expand" not in text  # several DISTINCT aggregates (Expand) are offloaded now
     assert any("cast from string to binary" in r for r in report.reasons), text
     assert "@ Scan parquet t" in text  # could run, but the query as a whole stays on Spark
 
